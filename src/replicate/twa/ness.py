@@ -1,0 +1,126 @@
+"""Non-equilibrium steady state by truncated Wigner: trajectory and time-window averages (§2, §5)."""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import xarray as xr
+
+from .. import observables as obs
+from ..chain import ChainParams
+from .engine import Simulation, check_count, check_positive, n_steps
+from .kernels import BLOCK, NQ
+
+DEFAULT_SAMPLE_EVERY = 0.1  # time between samples inside the window (units of 1/γ)
+N_BATCHES = 32  # batches of trajectories for the errors
+
+
+def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: float | None = None,
+         seed: int = 0, classical: bool = False, integrator: str = "heun",
+         sample_every: float | None = None, alpha0=None, g1_centre: int | None = None,
+         wigner_grid: tuple[float, int] | None = None, progress: bool = False) -> xr.Dataset:
+    """Steady-state observables of Eq. (4) averaged over trajectories and a time window.
+
+    Each trajectory starts from the vacuum Wigner function (plus ``alpha0`` if given), is evolved
+    for ``t_relax`` and then sampled every ``sample_every`` (default 0.1, rounded to whole steps)
+    during ``t_avg``. Time samples are averaged within each trajectory first; errors (``*_err``)
+    are jackknife/batch-means errors over ``min(32, n_traj)`` batches of whole trajectories.
+    Accumulation happens inside the kernel: memory does not grow with time.
+
+    Parameters
+    ----------
+    params : ChainParams
+    n_traj : int
+        Number of Wigner trajectories.
+    t_relax, t_avg : float
+        Discarded transient and averaging window (multiples of ``dt``).
+    dt : float, optional
+        Time step (default :data:`replicate.twa.engine.DEFAULT_DT`).
+    seed : int
+        Trajectory k uses the noise stream (seed, k) only.
+    classical : bool
+        Gross-Pitaevskii limit, SI Eq. (35): no −1 in U(|α|²−1), no noise, α(0) = alpha0 or 0.
+    integrator : {"heun", "euler"}
+    alpha0 : array of complex, length L, optional
+        Coherent start α(0) = alpha0 + vacuum noise (SI Fig. 9(b)).
+    g1_centre : int, optional
+        Site c (1..L) for g1_{c,m}, Eq. (7).
+    wigner_grid : (extent, bins), optional
+        Per-site Wigner histogram (SI Eq. 33) on the square [−extent, extent]² with bins × bins
+        equal bins, normalised so that it integrates to the fraction of samples inside the square.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``site`` = 1..L: ``n`` (⟨|α|²⟩ − ½), ``delta_n`` (Eq. 5), ``circular_variance``,
+        ``mean_phase``, ``field_re``, ``field_im`` and their ``*_err``; ``g1``/``g1_err`` if
+        ``g1_centre``; ``wigner(site, re, im)`` if ``wigner_grid``.
+    """
+    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
+                     integrator=integrator, alpha0=alpha0)
+    L = params.L
+    t_relax = check_positive("t_relax", t_relax, allow_zero=True)
+    t_avg = check_positive("t_avg", t_avg)
+    n_relax = n_steps("t_relax", t_relax, sim.dt)
+    if sample_every is None:
+        every = max(1, round(DEFAULT_SAMPLE_EVERY / sim.dt))
+    else:
+        every = n_steps("sample_every", check_positive("sample_every", sample_every), sim.dt)
+        if every < 1:
+            raise ValueError(f"sample_every must be >= dt, got {sample_every!r}")
+    n_avg = n_steps("t_avg", t_avg, sim.dt)
+    n_samples = n_avg // every
+    if n_samples < 1:
+        raise ValueError(f"t_avg={t_avg!r} is shorter than sample_every={every * sim.dt!r}")
+    if g1_centre is not None:
+        g1_centre = check_count("g1_centre", g1_centre)
+        if g1_centre > L:
+            raise ValueError(f"g1_centre must be a site in 1..{L}, got {g1_centre}")
+    hist, lo, inv, edges = None, 0.0, 0.0, None
+    if wigner_grid is not None:
+        try:
+            extent, bins = wigner_grid
+        except (TypeError, ValueError):
+            raise ValueError("wigner_grid must be (extent, bins)") from None
+        extent = check_positive("wigner_grid extent", extent)
+        bins = check_count("wigner_grid bins", bins)
+        edges = np.linspace(-extent, extent, bins + 1)
+        lo, inv = -extent, bins / (2 * extent)
+        hist = np.zeros((min(sim.nblocks, numba.get_num_threads()), L, bins, bins), dtype=np.int64)
+
+    sim.run(n_relax, progress=progress, desc="relax")
+    acc = np.zeros((sim.nblocks, NQ, L, BLOCK))
+    sim.run(n_samples * every, sample_every=every, acc=acc, centre=g1_centre or 1, hist=hist,
+            hist_lo=lo, hist_inv=inv, progress=progress, desc="average")
+
+    per_traj = acc.transpose(1, 2, 0, 3).reshape(NQ, L, -1)[..., :sim.n_traj] / n_samples
+    sums, counts = obs.batch_sums(per_traj, N_BATCHES)
+    names = obs.MOMENTS + ("cre", "cim")
+    batch = dict(zip(names, sums))
+    same = np.arange(1, L + 1) == (g1_centre or 1)
+
+    def stat(m):
+        out = obs.standard(m)
+        if g1_centre is not None:
+            out["g1"] = obs.g1(m["cre"], m["cim"], m["m2"][g1_centre - 1],
+                               m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)))
+        return out
+
+    value, err = obs.jackknife(stat, batch, counts)
+    data = {}
+    for k, v in value.items():
+        data[k] = ("site", v)
+        data[k + "_err"] = ("site", err[k])
+    coords = {"site": np.arange(1, L + 1)}
+    if hist is not None:
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        area = (edges[1] - edges[0]) ** 2
+        data["wigner"] = (("site", "re", "im"), hist.sum(0) / (sim.n_traj * n_samples * area))
+        coords.update(re=centres, im=centres)
+    attrs = sim.attrs()
+    attrs.update(t_relax=t_relax, t_avg=t_avg, sample_every=every * sim.dt, n_samples=n_samples,
+                 n_batches=int(counts.size), g1_centre=g1_centre or 0,
+                 alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+

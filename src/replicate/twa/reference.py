@@ -1,0 +1,115 @@
+"""Plain-NumPy truncated-Wigner integrator: the same equations and noise stream as the engine.
+
+All trajectories live in arrays of shape (L + 2, n_traj) (zero pad rows 0 and L + 1); each time
+step is a handful of whole-array operations, with no Python loop over trajectories. It uses the
+same per-trajectory xoshiro256+ streams, the same vacuum samples and the same order of
+floating-point operations as :mod:`replicate.twa.kernels`, so trajectory k agrees with the numba
+engine bit for bit. It serves as the test oracle and as the speed reference of
+:mod:`replicate.twa.bench`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..chain import ChainParams
+from .engine import DEFAULT_DT, check_count, check_positive, vacuum_noise
+from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
+
+
+class Reference:
+    """``n_traj`` trajectories of Eq. (4) (or Eq. (35) if ``classical``), stepped with NumPy."""
+
+    def __init__(self, params: ChainParams, *, n_traj: int, dt: float | None = None, seed: int = 0,
+                 classical: bool = False, integrator: str = "heun", alpha0=None,
+                 noise_substeps: int = 1) -> None:
+        if integrator not in ("heun", "euler"):
+            raise ValueError(f"integrator must be 'heun' or 'euler', got {integrator!r}")
+        self.p = params
+        self.n = check_count("n_traj", n_traj)
+        self.dt = DEFAULT_DT if dt is None else check_positive("dt", dt)
+        self.heun = integrator == "heun"
+        self.nsub = check_count("noise_substeps", noise_substeps)
+        L = params.L
+        states = seed_states(seed, self.n)
+        self.xr = np.zeros((L + 2, self.n))
+        self.xi = np.zeros((L + 2, self.n))
+        if alpha0 is not None:
+            a0 = np.asarray(alpha0, dtype=complex)
+            self.xr[1:-1] = a0.real[:, None]
+            self.xi[1:-1] = a0.imag[:, None]
+        gam = params.loss_profile()
+        self.F = params.drive_profile()[:, None]
+        self.g = 0.5 * gam[:, None]
+        self.noisy = np.zeros(L, dtype=bool) if classical else gam > 0
+        self.amp = (0.5 * np.sqrt(gam * self.dt))[self.noisy][:, None]
+        if not classical:
+            vr, vi = vacuum_noise(states, L)
+            self.xr[1:-1] += vr
+            self.xi[1:-1] += vi
+        self.s = np.ascontiguousarray(states.T)
+        self.w0 = -params.Delta - (0.0 if classical else params.U)
+        self.t = 0.0
+
+    def _pair(self) -> tuple[np.ndarray, np.ndarray]:
+        o1 = xoshiro_next_numpy(self.s)
+        o2 = xoshiro_next_numpy(self.s)
+        return normal_pair_numpy(o1, o2)
+
+    def _noise(self) -> tuple[np.ndarray, np.ndarray]:
+        """Noise increments per site, shape (L, n): amp (ξ1 + iξ2), zero on lossless sites."""
+        k = int(self.noisy.sum())
+        zr = np.empty((k, self.n))
+        zi = np.empty((k, self.n))
+        for r in range(k):
+            zr[r], zi[r] = self._pair()
+        for _ in range(1, self.nsub):
+            for r in range(k):
+                a, b = self._pair()
+                zr[r] += a
+                zi[r] += b
+        if self.nsub > 1:
+            inv = 1.0 / np.sqrt(self.nsub)
+            zr *= inv
+            zi *= inv
+        nr = np.zeros((self.p.L, self.n))
+        ni = np.zeros((self.p.L, self.n))
+        nr[self.noisy] = self.amp * zr
+        ni[self.noisy] = self.amp * zi
+        return nr, ni
+
+    def _drift(self, xr: np.ndarray, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drift of Eq. (4) on padded arrays: (d Re α, d Im α)/dt for sites 1..L."""
+        ar, ai = xr[1:-1], xi[1:-1]
+        J, U = self.p.J, self.p.U
+        w = self.w0 + U * (ar * ar + ai * ai)
+        fr = w * ai - J * (xi[:-2] + xi[2:]) - self.g * ar
+        fi = J * (xr[:-2] + xr[2:]) - w * ar - self.F - self.g * ai
+        return fr, fi
+
+    def step(self) -> None:
+        dt = self.dt
+        nr, ni = self._noise() if self.noisy.any() else (0.0, 0.0)
+        fr, fi = self._drift(self.xr, self.xi)
+        ar, ai = self.xr[1:-1], self.xi[1:-1]
+        pr = np.zeros_like(self.xr)
+        pi = np.zeros_like(self.xi)
+        pr[1:-1] = ar + dt * fr + nr
+        pi[1:-1] = ai + dt * fi + ni
+        if self.heun:
+            hdt = 0.5 * dt
+            tr = ar + hdt * fr + nr
+            ti = ai + hdt * fi + ni
+            gr, gi = self._drift(pr, pi)
+            self.xr[1:-1] = tr + hdt * gr
+            self.xi[1:-1] = ti + hdt * gi
+        else:
+            self.xr, self.xi = pr, pi
+        self.t += dt
+
+    def run(self, nsteps: int) -> None:
+        for _ in range(nsteps):
+            self.step()
+
+    def alpha(self) -> np.ndarray:
+        """Complex amplitudes, shape (L, n_traj)."""
+        return self.xr[1:-1] + 1j * self.xi[1:-1]

@@ -1,0 +1,74 @@
+"""Engine vs the plain-NumPy reference, and determinism across thread counts."""
+import numba
+import numpy as np
+import pytest
+
+from replicate import twa
+from replicate.chain import ChainParams
+from replicate.twa.engine import Simulation
+from replicate.twa.reference import Reference
+
+
+@pytest.mark.parametrize("params, kw", [
+    (ChainParams(L=5, F=3.0), {}),
+    (ChainParams(L=5, F=3.0), {"integrator": "euler"}),
+    (ChainParams(L=4, F=2.0, gamma_int=0.3), {"noise_substeps": 3}),
+    (ChainParams(L=3, F=1.0, drive="uniform"), {"alpha0": np.array([1, 1j, -1])}),
+    (ChainParams(L=4, F=5.0), {"classical": True, "alpha0": np.array([0.1, 0, 0, 0.2j])}),
+])
+def test_engine_equals_reference_bitwise(params, kw):
+    opts = {"classical": False, "integrator": "heun", **kw}
+    sim = Simulation(params, n_traj=70, dt=0.01, seed=5, **opts)
+    ref = Reference(params, n_traj=70, dt=0.01, seed=5, **kw)
+    sim.run(150)
+    ref.run(150)
+    assert np.array_equal(sim.alpha(), ref.alpha())
+
+
+def test_trajectory_independent_of_n_traj():
+    p = ChainParams(L=6, F=4.0)
+    a = Simulation(p, n_traj=10, dt=0.01, seed=2, classical=False, integrator="heun")
+    b = Simulation(p, n_traj=200, dt=0.01, seed=2, classical=False, integrator="heun")
+    a.run(100)
+    b.run(100)
+    assert np.array_equal(a.alpha(), b.alpha()[:, :10])
+
+
+def test_same_numbers_for_one_and_two_threads():
+    p = ChainParams(L=6, F=6.0)
+    kw = dict(n_traj=300, t_relax=2.0, t_avg=2.0, seed=11, g1_centre=3, wigner_grid=(5.0, 8))
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = twa.ness(p, **kw)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = twa.ness(p, **kw)
+    finally:
+        numba.set_num_threads(old)
+    for name in one.data_vars:
+        assert np.array_equal(one[name].values, two[name].values, equal_nan=True), name
+    assert one.identical(two)
+
+
+def test_evolve_and_otoc_thread_independent():
+    p = ChainParams(L=5, F=6.0)
+    old = numba.get_num_threads()
+    out = []
+    try:
+        for k in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(k)
+            out.append((twa.evolve(p, n_traj=200, times=[0.0, 1.0, 2.0], seed=3),
+                        twa.otoc(p, n_traj=100, t_relax=1.0, times=[0.0, 2.0], seed=3)))
+    finally:
+        numba.set_num_threads(old)
+    assert out[0][0].identical(out[1][0])
+    assert out[0][1].identical(out[1][1])
+
+
+def test_ness_statistics_match_reference():
+    p = ChainParams(L=4, F=3.0)
+    ds = twa.ness(p, n_traj=128, t_relax=3.0, t_avg=0.1, sample_every=0.1, dt=0.01, seed=4)
+    ref = Reference(p, n_traj=128, dt=0.01, seed=4)
+    ref.run(310)
+    q = np.abs(ref.alpha()) ** 2
+    assert np.allclose(ds["n"].values, q.mean(1) - 0.5, rtol=1e-12, atol=1e-12)
