@@ -1,0 +1,38 @@
+# One-command set-up on a fresh machine with Python >= 3.11:
+#   make book   venv + install + execute every chapter + render the HTML book (_build/html/)
+#   make test   what CI runs (.ci/run), stage by stage with timings
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+STAGE := STAGE_LOG=$(CURDIR)/_build/stages.log bash .ci/stage
+export PYTHONHASHSEED := 0
+
+.PHONY: book test venv unit chapters regress nbval html pages clean
+
+$(BIN)/replicate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[book,test]"
+	@touch $@
+
+venv: $(BIN)/replicate
+
+book: venv
+	$(BIN)/replicate build --profile $(PROFILE)
+	@echo "book: $(CURDIR)/_build/html/index.html"
+
+test:
+	@mkdir -p _build && rm -f _build/stages.log
+	$(STAGE) install $(MAKE) --no-print-directory venv
+	$(STAGE) unit $(BIN)/python -m pytest -q tests
+	$(STAGE) chapters $(BIN)/replicate execute --profile quick
+	$(STAGE) regress $(BIN)/replicate regress
+	$(STAGE) nbval $(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider book/executed
+	$(STAGE) html $(BIN)/replicate render
+	$(STAGE) chromium bash .ci/ensure-chromium
+	$(STAGE) pages $(BIN)/python .ci/check_pages.py _build/html
+	@echo "--- stage timings (s) ---" && cat _build/stages.log
+
+clean:
+	rm -rf _build book/executed book/scorecard.md book/_static/mathjax replicate-runs

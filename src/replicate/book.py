@@ -1,0 +1,105 @@
+"""Build the book: execute every chapter once (papermill), write the scorecard, render with
+Jupyter Book 1.x with execution switched off and Sphinx warnings treated as errors."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import catalogue, scorecard
+from .execute import (EXECUTED_DIR, Executed, chapter_parameters, chapter_source, executed_dir,
+                      load_notebook, run_chapter, validate_parameters)
+from .profiles import check_profile
+
+MATHJAX_DIR = Path("book") / "_static" / "mathjax"
+
+
+def toc_chapters(root: Path) -> list[str]:
+    """Chapter ids referenced by ``_toc.yml`` (entries ``book/executed/<id>/<name>``)."""
+    prefix = EXECUTED_DIR.as_posix() + "/"
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            f = node.get("file")
+            if isinstance(f, str) and f.startswith(prefix):
+                found.append(f[len(prefix):].rsplit("/", 1)[0])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(yaml.safe_load((root / "_toc.yml").read_text()))
+    return found
+
+
+def split_parameters(chapters: list[str], given: dict[str, Any], root: Path) -> dict[str, dict[str, Any]]:
+    """Give each chapter the parameters it declares; a name no chapter declares is an error."""
+    per: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
+    for ch in chapters:
+        declared = chapter_parameters(load_notebook(chapter_source(ch, root)))
+        mine = {k: v for k, v in given.items() if k in declared}
+        used |= mine.keys()
+        per[ch] = validate_parameters(declared, mine, ch)
+    unknown = set(given) - used
+    if unknown:
+        raise ValueError(f"no chapter has parameter(s) {', '.join(sorted(unknown))}")
+    return per
+
+
+def execute_all(root: Path, profile: str = "quick", parameters: dict[str, Any] | None = None,
+                only: list[str] | None = None) -> list[Executed]:
+    """Execute the chapters (all, or ``only``) into ``book/executed/``, printing timings."""
+    check_profile(profile)
+    chapters = only or catalogue.chapters()
+    per = split_parameters(chapters, dict(parameters or {}), root)
+    done = []
+    for ch in chapters:
+        print(f"[execute] {ch} ({profile}) ...", flush=True)
+        ex = run_chapter(ch, executed_dir(ch, root), root=root, parameters={"profile": profile, **per[ch]})
+        print(f"[execute] {ch}: {ex.seconds:.1f} s", flush=True)
+        done.append(ex)
+    print(f"[execute] {len(done)} chapters in {sum(e.seconds for e in done):.1f} s", flush=True)
+    return done
+
+
+def write_scorecard(root: Path) -> Path:
+    claims = scorecard.collect(root / EXECUTED_DIR)
+    profiles = sorted({c.profile for c in claims})
+    note = f"Profile(s) of this build: {', '.join(profiles)}." if profiles else ""
+    return scorecard.write(claims, root / "book" / "scorecard.md", note)
+
+
+def stage_mathjax(root: Path) -> Path:
+    """Copy MathJax 3 (from the ``django-static-mathjax`` wheel) into ``book/_static`` so the
+    book renders math without the network."""
+    import mathjax  # provided by django-static-mathjax
+
+    src = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    dst = root / MATHJAX_DIR
+    if not (dst / "tex-chtml.js").is_file():
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("sre", "*-full*", "*speech*"))
+    return dst
+
+
+def render(root: Path) -> Path:
+    """``jupyter-book build`` with Sphinx warnings as errors; returns the HTML index."""
+    missing = [c for c in toc_chapters(root)
+               if not (executed_dir(c, root) / f"{Path(c).name}.ipynb").is_file()]
+    if missing:
+        raise RuntimeError(f"chapters not executed yet: {', '.join(missing)} (run `replicate execute`)")
+    write_scorecard(root)
+    stage_mathjax(root)
+    start = time.perf_counter()
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--warningiserror", "--keep-going"]
+    subprocess.run(cmd, check=True, cwd=root)
+    print(f"[render] {time.perf_counter() - start:.1f} s -> {root / '_build' / 'html' / 'index.html'}")
+    return root / "_build" / "html" / "index.html"

@@ -1,0 +1,67 @@
+"""Every figure of both papers and the chapter that regenerates it.
+
+A chapter is a jupytext MyST notebook under ``chapters/``; its id is its path without the
+suffix (``chapters/ribeiro/fig2.md`` -> ``ribeiro/fig2``).  ``chapter=None`` marks a figure
+that has no chapter yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    id: str
+    paper: str
+    title: str
+    chapter: str | None
+
+
+FERRARI = "Ferrari et al. 2025"
+RIBEIRO = "Ribeiro & Marquardt 2020"
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("ferrari-fig1", FERRARI, "Model: the chain and Wigner trajectories into the NESS", None),
+    Figure("ferrari-fig2", FERRARI, "NESS phase diagram over (L, F): n_L, δn_L, OTOC saturation", None),
+    Figure("ferrari-fig3", FERRARI, "Two-stage spatial relaxation in the chaotic regime", None),
+    Figure("ferrari-fig4", FERRARI, "Local thermometry along the chain (T, μ, s, μ/T, domains)", None),
+    Figure("ferrari-fig5", FERRARI, "Onset of the resonant nonlinear wave after a quench", None),
+    Figure("ferrari-fig6", FERRARI, "RNW steady state: circular variance, Wigner arcs, g1", None),
+    Figure("ferrari-fig7", FERRARI, "RNW metastability: T* vs L, histograms of n_L", None),
+    Figure("ferrari-fig8", FERRARI, "OTOC dynamics: light cone, Lyapunov growth, RNW", None),
+    Figure("ferrari-fig9", FERRARI, "SI: TWA vs exact for the dimer (L = 2)", "validation/twa_vs_exact"),
+    Figure("ferrari-fig10", FERRARI, "SI: second-order cumulant expansion over (L, F)", None),
+    Figure("ferrari-fig11", FERRARI, "SI: OTOC saturation at first, middle and last site", None),
+    Figure("ferrari-fig12", FERRARI, "SI: boundary-driven vs uniformly driven chain", None),
+    Figure("ferrari-fig13", FERRARI, "SI: TWA vs classical (GP) in the chaotic regime", None),
+    Figure("ferrari-fig14", FERRARI, "SI: equipartition temperature and momentum distributions", None),
+    Figure("ferrari-fig15", FERRARI, "SI: quality of the local Wigner-function fits", None),
+    Figure("ferrari-fig16", FERRARI, "SI: autocorrelations at prethermal sites", None),
+    Figure("ferrari-fig17", FERRARI, "SI: cuts of Wigner functions with Gibbs fits", None),
+    Figure("ferrari-fig18", FERRARI, "SI: RNW, classical vs TWA", None),
+    Figure("ferrari-fig19", FERRARI, "SI: intrinsic loss γ_int", None),
+    Figure("ribeiro-fig1", RIBEIRO, "Setup and the driven-cavity noise spectrum S(ω)", "ribeiro/fig1"),
+    Figure("ribeiro-fig2", RIBEIRO, "Steady state vs perturbative vs Bose-Einstein; β(ω); KL map", "ribeiro/fig2"),
+    Figure("ribeiro-fig3", RIBEIRO, "Bose enhancement, cooling efficiency, negative temperature", "ribeiro/fig3"),
+    Figure("ribeiro-fig4", RIBEIRO, "Transient accumulation and depletion", "ribeiro/fig4"),
+    Figure("ribeiro-fig5", RIBEIRO, "KL divergence to Bose-Einstein and the ratio R", "ribeiro/fig5"),
+)
+
+BY_ID = {f.id: f for f in FIGURES}
+
+
+def figure(fig_id: str) -> Figure:
+    """The figure with id ``fig_id``; an unknown id is an error listing the valid ones."""
+    try:
+        return BY_ID[fig_id]
+    except KeyError:
+        raise ValueError(f"unknown figure id {fig_id!r}; valid ids: {', '.join(BY_ID)}") from None
+
+
+def chapters() -> list[str]:
+    """Chapter ids that exist, in catalogue order, each once."""
+    seen: list[str] = []
+    for f in FIGURES:
+        if f.chapter and f.chapter not in seen:
+            seen.append(f.chapter)
+    return seen
