@@ -37,7 +37,7 @@ def test_other_validation():
 
 def test_dataset_layout():
     ds = twa.ness(P, n_traj=10, t_relax=0.5, t_avg=1.0, g1_centre=2, wigner_grid=(3.0, 6))
-    for v in ("n", "delta_n", "circular_variance", "mean_phase", "field_re", "field_im", "g1"):
+    for v in ("n", "delta_n", "circular_variance", "mean_phase", "field_re", "field_im", "x2", "p2", "g1"):
         assert ds[v].dims == ("site",) and ds[v + "_err"].dims == ("site",)
     assert list(ds["site"].values) == [1, 2, 3]
     assert ds["wigner"].dims == ("site", "re", "im")
@@ -48,6 +48,16 @@ def test_dataset_layout():
     ev = twa.evolve(P, n_traj=10, times=[0.0, 0.5], keep_trajectories=2)
     assert ev["n"].dims == ("time", "site") and ev["alpha_abs2"].shape == (2, 3, 2)
     assert np.all(ev["alpha_abs2"].values >= 0)
+
+
+def test_classical_ensemble_from_vacuum_samples_has_spread():
+    """classical=True alone: identical trajectories (zero spread); with initial_noise they differ."""
+    p = ChainParams(L=3, F=1.0)
+    same = twa.ness(p, n_traj=64, t_relax=1.0, t_avg=1.0, classical=True)
+    spread = twa.ness(p, n_traj=64, t_relax=1.0, t_avg=1.0, classical=True, initial_noise=True)
+    assert np.all(same["n_err"].values == 0.0)
+    assert np.all(spread["n_err"].values > 0.0)
+    assert spread.attrs["initial_noise"] == 1 and same.attrs["initial_noise"] == 0
 
 
 def test_divergence_raises_clear_error():

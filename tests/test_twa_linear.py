@@ -27,6 +27,11 @@ def test_u0_ness_is_coherent(params):
     z_n = (ds["n"].values - np.abs(alpha_ss) ** 2) / ds["n_err"].values
     z_dn = ds["delta_n"].values / ds["delta_n_err"].values
     z_re = (ds["field_re"].values - alpha_ss.real) / ds["field_re_err"].values
+    # coherent state |β⟩: ⟨x̂²⟩ = 2(Re β)² + ½, ⟨p̂²⟩ = 2(Im β)² + ½ (x = (a + a†)/√2)
+    z_x2 = (ds["x2"].values - 2 * alpha_ss.real**2 - 0.5) / ds["x2_err"].values
+    z_p2 = (ds["p2"].values - 2 * alpha_ss.imag**2 - 0.5) / ds["p2_err"].values
+    assert np.all(np.abs(z_x2) < 4), z_x2
+    assert np.all(np.abs(z_p2) < 4), z_p2
     assert np.all(np.abs(z_n) < 4), z_n
     assert np.all(np.abs(z_dn) < 4), z_dn
     assert np.all(np.abs(z_re) < 4), z_re

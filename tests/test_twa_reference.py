@@ -15,6 +15,7 @@ from replicate.twa.reference import Reference
     (ChainParams(L=4, F=2.0, gamma_int=0.3), {"noise_substeps": 3}),
     (ChainParams(L=3, F=1.0, drive="uniform"), {"alpha0": np.array([1, 1j, -1])}),
     (ChainParams(L=4, F=5.0), {"classical": True, "alpha0": np.array([0.1, 0, 0, 0.2j])}),
+    (ChainParams(L=4, F=5.0), {"classical": True, "initial_noise": True}),
 ])
 def test_engine_equals_reference_bitwise(params, kw):
     opts = {"classical": False, "integrator": "heun", **kw}

@@ -46,6 +46,13 @@ def g1(corr_re, corr_im, m2_centre, m2, same):
         return np.hypot(c, corr_im) / np.sqrt(n_photons(m2_centre) * n_photons(m2))
 
 
+def quadrature_second_moments(re2, im2):
+    """⟨x̂²⟩ and ⟨p̂²⟩ of x = (a + a†)/√2, p = (a − a†)/(i√2) from the Wigner means ⟨(Re α)²⟩_W and
+    ⟨(Im α)²⟩_W: x̂² and p̂² are symmetric, so their Weyl symbols are 2(Re α)², 2(Im α)² (SI §2.9).
+    The vacuum gives ½ each."""
+    return 2.0 * np.asarray(re2), 2.0 * np.asarray(im2)
+
+
 def sample_means(alpha: np.ndarray, axis: int = -1) -> dict[str, np.ndarray]:
     """Wigner means of the moments in :data:`MOMENTS` from complex samples ``alpha``."""
     alpha = np.asarray(alpha)

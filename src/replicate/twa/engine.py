@@ -61,7 +61,8 @@ class Simulation:
     """
 
     def __init__(self, params: ChainParams, *, n_traj: int, dt: float | None, seed: int,
-                 classical: bool, integrator: str, alpha0=None, noise_substeps: int = 1) -> None:
+                 classical: bool, integrator: str, alpha0=None, noise_substeps: int = 1,
+                 initial_noise: bool | None = None) -> None:
         if not isinstance(params, ChainParams):
             raise ValueError(f"params must be a ChainParams, got {type(params).__name__}")
         self.params = params
@@ -74,6 +75,7 @@ class Simulation:
             raise ValueError(f"integrator must be one of {tuple(INTEGRATORS)}, got {integrator!r}")
         self.integrator = integrator
         self.classical = bool(classical)
+        self.initial_noise = (not self.classical) if initial_noise is None else bool(initial_noise)
         self.nsub = check_count("noise_substeps", noise_substeps)
         L = params.L
         self.nblocks = -(-self.n_traj // BLOCK)
@@ -92,7 +94,7 @@ class Simulation:
             self.amp[noisy] = 0.5 * np.sqrt(gam[noisy] * self.dt)
         self.nrows = int((self.noise_row >= 0).sum())
         self.w0 = -params.Delta - (0.0 if self.classical else params.U)
-        # initial state: alpha0 + vacuum noise (Re, Im ~ N(0, 1/4)); classical: alpha0 or 0
+        # initial state: alpha0 (default 0) + vacuum noise (Re, Im ~ N(0, 1/4)) if initial_noise
         rng_states = seed_states(self.seed, npad)
         self.xr = np.zeros((self.nblocks, L + 2, BLOCK))
         self.xi = np.zeros((self.nblocks, L + 2, BLOCK))
@@ -105,7 +107,7 @@ class Simulation:
                 raise ValueError(f"alpha0 must be a finite complex array of length L={L}")
             self.xr[:, 1:-1, :] = a0.real[None, :, None]
             self.xi[:, 1:-1, :] = a0.imag[None, :, None]
-        if not self.classical:
+        if self.initial_noise:
             vr, vi = vacuum_noise(rng_states, L)  # advances the trajectory streams
             self.xr[:, 1:-1, :] += vr.reshape(L, self.nblocks, BLOCK).transpose(1, 0, 2)
             self.xi[:, 1:-1, :] += vi.reshape(L, self.nblocks, BLOCK).transpose(1, 0, 2)
@@ -116,7 +118,8 @@ class Simulation:
     def attrs(self) -> dict:
         out = self.params.as_dict()
         out.update(seed=self.seed, integrator=self.integrator, dt=self.dt, n_traj=self.n_traj,
-                   classical=int(self.classical), block=BLOCK, version=__version__)
+                   classical=int(self.classical), initial_noise=int(self.initial_noise), block=BLOCK,
+                   version=__version__)
         return out
 
     @property

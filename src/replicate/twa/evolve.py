@@ -27,7 +27,8 @@ def step_grid(times, dt: float) -> np.ndarray:
 
 def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, seed: int = 0,
            classical: bool = False, integrator: str = "heun", alpha0=None,
-           keep_trajectories: int = 0, progress: bool = False) -> xr.Dataset:
+           initial_noise: bool | None = None, keep_trajectories: int = 0,
+           progress: bool = False) -> xr.Dataset:
     """Observables of Eq. (4) (or Eq. (35) if ``classical``) on the time grid ``times``.
 
     Trajectories start from the vacuum Wigner function (+ ``alpha0``). At each time the ensemble
@@ -38,7 +39,7 @@ def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, 
     :func:`replicate.twa.ness`.
     """
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
-                     integrator=integrator, alpha0=alpha0)
+                     integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
     steps = step_grid(times, sim.dt)
     keep = check_count("keep_trajectories", keep_trajectories, minimum=0)
     keep = min(keep, sim.n_traj)

@@ -22,7 +22,7 @@ from numba import njit, prange
 from .noise import normal_pair, xoshiro_next
 
 BLOCK = 64  # trajectories per block (a compile-time constant: the lane loops are fully vectorised)
-NQ = 8  # sampled quantities: |α|², |α|⁴, Re α, Im α, cos φ, sin φ, Re(α_c* α), Im(α_c* α)
+NQ = 10  # sampled: |α|², |α|⁴, Re α, Im α, cos φ, sin φ, Re(α_c* α), Im(α_c* α), (Re α)², (Im α)²
 HEUN, EULER = 0, 1
 
 
@@ -148,6 +148,8 @@ def _sample(xr, xi, acc, centre, hist, hlo, hinv, hbins, nvalid):
             acc[5, l - 1, j] += ai * rinv
             acc[6, l - 1, j] += cr * ar + ci * ai
             acc[7, l - 1, j] += cr * ai - ci * ar
+            acc[8, l - 1, j] += ar * ar
+            acc[9, l - 1, j] += ai * ai
     if hbins > 0:
         for l in range(1, L + 1):
             for j in range(nvalid):

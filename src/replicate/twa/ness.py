@@ -1,6 +1,8 @@
 """Non-equilibrium steady state by truncated Wigner: trajectory and time-window averages (§2, §5)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 import xarray as xr
@@ -16,8 +18,9 @@ N_BATCHES = 32  # batches of trajectories for the errors
 
 def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: float | None = None,
          seed: int = 0, classical: bool = False, integrator: str = "heun",
-         sample_every: float | None = None, alpha0=None, g1_centre: int | None = None,
-         wigner_grid: tuple[float, int] | None = None, progress: bool = False) -> xr.Dataset:
+         sample_every: float | None = None, alpha0=None, initial_noise: bool | None = None,
+         g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None,
+         progress: bool = False) -> xr.Dataset:
     """Steady-state observables of Eq. (4) averaged over trajectories and a time window.
 
     Each trajectory starts from the vacuum Wigner function (plus ``alpha0`` if given), is evolved
@@ -39,6 +42,11 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
         Trajectory k uses the noise stream (seed, k) only.
     classical : bool
         Gross-Pitaevskii limit, SI Eq. (35): no −1 in U(|α|²−1), no noise, α(0) = alpha0 or 0.
+    initial_noise : bool, optional
+        Add vacuum Wigner samples to α(0) (default: True for the TWA, False if ``classical``).
+        ``classical=True, initial_noise=True`` is a classical ensemble started from the vacuum
+        distribution ("initial conditions in the complex plane", SI): its trajectories differ,
+        so its error bars are honest.
     integrator : {"heun", "euler"}
     alpha0 : array of complex, length L, optional
         Coherent start α(0) = alpha0 + vacuum noise (SI Fig. 9(b)).
@@ -54,73 +62,102 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     -------
     xarray.Dataset
         Over ``site`` = 1..L: ``n`` (⟨|α|²⟩ − ½), ``delta_n`` (Eq. 5), ``circular_variance``,
-        ``mean_phase``, ``field_re``, ``field_im`` and their ``*_err``; ``g1``/``g1_err`` if
+        ``mean_phase``, ``field_re``, ``field_im``, the quadrature moments ``x2`` = ⟨x̂²⟩ and
+        ``p2`` = ⟨p̂²⟩ (vacuum ½) and their ``*_err``; ``g1``/``g1_err`` if
         ``g1_centre``; ``wigner(site, re, im)`` if ``wigner_grid``.
     """
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
-                     integrator=integrator, alpha0=alpha0)
-    L = params.L
+                     integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
     t_relax = check_positive("t_relax", t_relax, allow_zero=True)
-    t_avg = check_positive("t_avg", t_avg)
     n_relax = n_steps("t_relax", t_relax, sim.dt)
-    if sample_every is None:
-        every = max(1, round(DEFAULT_SAMPLE_EVERY / sim.dt))
-    else:
-        every = n_steps("sample_every", check_positive("sample_every", sample_every), sim.dt)
-        if every < 1:
-            raise ValueError(f"sample_every must be >= dt, got {sample_every!r}")
-    n_avg = n_steps("t_avg", t_avg, sim.dt)
-    n_samples = n_avg // every
-    if n_samples < 1:
-        raise ValueError(f"t_avg={t_avg!r} is shorter than sample_every={every * sim.dt!r}")
-    if g1_centre is not None:
-        g1_centre = check_count("g1_centre", g1_centre)
-        if g1_centre > L:
-            raise ValueError(f"g1_centre must be a site in 1..{L}, got {g1_centre}")
-    hist, lo, inv, edges = None, 0.0, 0.0, None
-    if wigner_grid is not None:
-        try:
-            extent, bins = wigner_grid
-        except (TypeError, ValueError):
-            raise ValueError("wigner_grid must be (extent, bins)") from None
-        extent = check_positive("wigner_grid extent", extent)
-        bins = check_count("wigner_grid bins", bins)
-        edges = np.linspace(-extent, extent, bins + 1)
-        lo, inv = -extent, bins / (2 * extent)
-        hist = np.zeros((min(sim.nblocks, numba.get_num_threads()), L, bins, bins), dtype=np.int64)
-
+    plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid)  # checks before running
     sim.run(n_relax, progress=progress, desc="relax")
-    acc = np.zeros((sim.nblocks, NQ, L, BLOCK))
-    sim.run(n_samples * every, sample_every=every, acc=acc, centre=g1_centre or 1, hist=hist,
-            hist_lo=lo, hist_inv=inv, progress=progress, desc="average")
+    ds = plan.average(sim, progress=progress)
+    ds.attrs.update(t_relax=t_relax,
+                    alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
+    return ds
 
-    per_traj = acc.transpose(1, 2, 0, 3).reshape(NQ, L, -1)[..., :sim.n_traj] / n_samples
-    sums, counts = obs.batch_sums(per_traj, N_BATCHES)
-    names = obs.MOMENTS + ("cre", "cim")
-    batch = dict(zip(names, sums))
-    same = np.arange(1, L + 1) == (g1_centre or 1)
 
-    def stat(m):
-        out = obs.standard(m)
+@dataclass(frozen=True)
+class Window:
+    """A validated NESS averaging window: ``n_samples`` samples every ``every`` steps."""
+
+    t_avg: float
+    every: int
+    n_samples: int
+    g1_centre: int | None
+    edges: np.ndarray | None
+
+    @classmethod
+    def plan(cls, sim: Simulation, t_avg: float, sample_every: float | None = None,
+             g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None) -> "Window":
+        """Check the window arguments of :func:`ness` against ``sim`` (its dt and L)."""
+        L = sim.params.L
+        t_avg = check_positive("t_avg", t_avg)
+        if sample_every is None:
+            every = max(1, round(DEFAULT_SAMPLE_EVERY / sim.dt))
+        else:
+            every = n_steps("sample_every", check_positive("sample_every", sample_every), sim.dt)
+            if every < 1:
+                raise ValueError(f"sample_every must be >= dt, got {sample_every!r}")
+        n_samples = n_steps("t_avg", t_avg, sim.dt) // every
+        if n_samples < 1:
+            raise ValueError(f"t_avg={t_avg!r} is shorter than sample_every={every * sim.dt!r}")
         if g1_centre is not None:
-            out["g1"] = obs.g1(m["cre"], m["cim"], m["m2"][g1_centre - 1],
-                               m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)))
-        return out
+            g1_centre = check_count("g1_centre", g1_centre)
+            if g1_centre > L:
+                raise ValueError(f"g1_centre must be a site in 1..{L}, got {g1_centre}")
+        edges = None
+        if wigner_grid is not None:
+            try:
+                extent, bins = wigner_grid
+            except (TypeError, ValueError):
+                raise ValueError("wigner_grid must be (extent, bins)") from None
+            extent = check_positive("wigner_grid extent", extent)
+            bins = check_count("wigner_grid bins", bins)
+            edges = np.linspace(-extent, extent, bins + 1)
+        return cls(t_avg, every, n_samples, g1_centre, edges)
 
-    value, err = obs.jackknife(stat, batch, counts)
-    data = {}
-    for k, v in value.items():
-        data[k] = ("site", v)
-        data[k + "_err"] = ("site", err[k])
-    coords = {"site": np.arange(1, L + 1)}
-    if hist is not None:
-        centres = 0.5 * (edges[1:] + edges[:-1])
-        area = (edges[1] - edges[0]) ** 2
-        data["wigner"] = (("site", "re", "im"), hist.sum(0) / (sim.n_traj * n_samples * area))
-        coords.update(re=centres, im=centres)
-    attrs = sim.attrs()
-    attrs.update(t_relax=t_relax, t_avg=t_avg, sample_every=every * sim.dt, n_samples=n_samples,
-                 n_batches=int(counts.size), g1_centre=g1_centre or 0,
-                 alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    def average(self, sim: Simulation, progress: bool = False) -> xr.Dataset:
+        """Advance ``sim`` through the window, accumulating in the kernel; the NESS Dataset."""
+        L = sim.params.L
+        g1_centre, every, n_samples, edges = self.g1_centre, self.every, self.n_samples, self.edges
+        hist, lo, inv = None, 0.0, 0.0
+        if edges is not None:
+            bins = edges.size - 1
+            lo, inv = edges[0], bins / (edges[-1] - edges[0])
+            hist = np.zeros((min(sim.nblocks, numba.get_num_threads()), L, bins, bins), dtype=np.int64)
+        acc = np.zeros((sim.nblocks, NQ, L, BLOCK))
+        sim.run(n_samples * every, sample_every=every, acc=acc, centre=g1_centre or 1, hist=hist,
+                hist_lo=lo, hist_inv=inv, progress=progress, desc="average")
+
+        per_traj = acc.transpose(1, 2, 0, 3).reshape(NQ, L, -1)[..., :sim.n_traj] / n_samples
+        sums, counts = obs.batch_sums(per_traj, N_BATCHES)
+        names = obs.MOMENTS + ("cre", "cim", "re2", "im2")
+        batch = dict(zip(names, sums))
+        same = np.arange(1, L + 1) == (g1_centre or 1)
+
+        def stat(m):
+            out = obs.standard(m)
+            out["x2"], out["p2"] = obs.quadrature_second_moments(m["re2"], m["im2"])
+            if g1_centre is not None:
+                out["g1"] = obs.g1(m["cre"], m["cim"], m["m2"][g1_centre - 1],
+                                   m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)))
+            return out
+
+        value, err = obs.jackknife(stat, batch, counts)
+        data = {}
+        for k, v in value.items():
+            data[k] = ("site", v)
+            data[k + "_err"] = ("site", err[k])
+        coords = {"site": np.arange(1, L + 1)}
+        if hist is not None:
+            centres = 0.5 * (edges[1:] + edges[:-1])
+            area = (edges[1] - edges[0]) ** 2
+            data["wigner"] = (("site", "re", "im"), hist.sum(0) / (sim.n_traj * n_samples * area))
+            coords.update(re=centres, im=centres)
+        attrs = sim.attrs()
+        attrs.update(t_avg=self.t_avg, sample_every=every * sim.dt, n_samples=n_samples,
+                     n_batches=int(counts.size), g1_centre=g1_centre or 0)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 

@@ -52,7 +52,8 @@ def _pairs(sim: Simulation, site: int, eps: float) -> Simulation:
 
 def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, t_relax: float,
          times, dt: float | None = None, seed: int = 0, classical: bool = False,
-         integrator: str = "heun", alpha0=None, progress: bool = False) -> xr.Dataset:
+         integrator: str = "heun", alpha0=None, initial_noise: bool | None = None,
+         progress: bool = False) -> xr.Dataset:
     """Phase OTOC D_{site,m}(τ), Eq. (6)/(15), for every site m on the τ grid ``times``.
 
     Parameters
@@ -76,21 +77,41 @@ def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, 
         with ``batch_count(batch)`` for :func:`otoc_saturation`.
     """
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
-                     integrator=integrator, alpha0=alpha0)
+                     integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
+    t_relax = check_positive("t_relax", t_relax, allow_zero=True)
+    n_relax = n_steps("t_relax", t_relax, sim.dt)
+    kick = _check_kick(sim, site, eps, times)  # checks before running
+    sim.run(n_relax, progress=progress, desc="relax")
+    ds = otoc_from(sim, *kick, progress=progress)
+    ds.attrs["t_relax"] = t_relax
+    return ds
+
+
+def _check_kick(sim: Simulation, site: int, eps: float, times) -> tuple[int, float, np.ndarray]:
     site = check_count("site", site)
-    if site > params.L:
-        raise ValueError(f"site must be in 1..{params.L}, got {site}")
+    if site > sim.params.L:
+        raise ValueError(f"site must be in 1..{sim.params.L}, got {site}")
     try:
         eps = float(eps)
     except (TypeError, ValueError):
         raise ValueError(f"eps must be a real number, got {eps!r}") from None
     if not math.isfinite(eps):
         raise ValueError(f"eps must be finite, got {eps!r}")
-    t_relax = check_positive("t_relax", t_relax, allow_zero=True)
+    step_grid(times, sim.dt)
+    return site, eps, np.asarray(times, dtype=float)
+
+
+def otoc_from(sim: Simulation, site: int = 1, eps: float = 1e-4, times=(0.0,), *,
+              progress: bool = False) -> xr.Dataset:
+    """Phase OTOC of replica pairs forked from the current state of ``sim`` (left untouched).
+
+    Every trajectory of ``sim`` becomes a pair (a, b), b kicked at ``site`` by ε; both evolve with
+    the same noise for the τ grid ``times``. Returns what :func:`otoc` returns.
+    """
+    site, eps, times = _check_kick(sim, site, eps, times)
     steps = step_grid(times, sim.dt)
-    sim.run(n_steps("t_relax", t_relax, sim.dt), progress=progress, desc="relax")
     pairs = _pairs(sim, site, eps)
-    L = params.L
+    L = sim.params.L
     cos = np.empty((L, pairs.nblocks * (BLOCK // 2)))
     nb = max(1, min(N_BATCHES, sim.n_traj))
     sums = np.empty((steps.size, L, nb))
@@ -102,7 +123,7 @@ def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, 
         sums[i], counts = obs.batch_sums(1.0 - cos[:, :sim.n_traj], nb)
     value, err = obs.jackknife(lambda m: {"D": m["D"]}, {"D": sums}, counts)
     attrs = sim.attrs()
-    attrs.update(kick_site=site, eps=eps, t_relax=t_relax, n_batches=int(counts.size))
+    attrs.update(kick_site=site, eps=eps, t_kick=sim.t, n_batches=int(counts.size))
     return xr.Dataset(
         {"D": (("tau", "site"), value["D"]), "D_err": (("tau", "site"), err["D"]),
          "D_batch": (("tau", "site", "batch"), sums / counts),

@@ -21,7 +21,7 @@ class Reference:
 
     def __init__(self, params: ChainParams, *, n_traj: int, dt: float | None = None, seed: int = 0,
                  classical: bool = False, integrator: str = "heun", alpha0=None,
-                 noise_substeps: int = 1) -> None:
+                 noise_substeps: int = 1, initial_noise: bool | None = None) -> None:
         if integrator not in ("heun", "euler"):
             raise ValueError(f"integrator must be 'heun' or 'euler', got {integrator!r}")
         self.p = params
@@ -42,7 +42,7 @@ class Reference:
         self.g = 0.5 * gam[:, None]
         self.noisy = np.zeros(L, dtype=bool) if classical else gam > 0
         self.amp = (0.5 * np.sqrt(gam * self.dt))[self.noisy][:, None]
-        if not classical:
+        if (not classical) if initial_noise is None else initial_noise:
             vr, vi = vacuum_noise(states, L)
             self.xr[1:-1] += vr
             self.xi[1:-1] += vi
