@@ -71,3 +71,10 @@ def test_phase_diagram_regimes_at_l10():
     assert dn[2] + 3 * dn_err[2] < 0            # sub-Poissonian, RNW
     assert D[1] - 3 * D_err[1] > 0.7 and D[0] < 1e-3 and D[2] < 1e-3
     assert ds["D_first"].values[1] < ds["D_last"].values[1]
+
+
+def test_phase_diagram_independent_of_workers():
+    kw = dict(n_traj=40, t_relax=3.0, t_avg=2.0, tau_max=3.0, window=1.0, seed=5, progress=False)
+    one = phase_diagram(ChainParams(L=3, F=1.0), [3, 5], [2.0, 7.0], workers=1, **kw)
+    two = phase_diagram(ChainParams(L=3, F=1.0), [3, 5], [2.0, 7.0], workers=2, **kw)
+    assert one.identical(two)

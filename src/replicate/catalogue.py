@@ -21,8 +21,8 @@ FERRARI = "Ferrari et al. 2025"
 RIBEIRO = "Ribeiro & Marquardt 2020"
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("ferrari-fig1", FERRARI, "Model: the chain and Wigner trajectories into the NESS", None),
-    Figure("ferrari-fig2", FERRARI, "NESS phase diagram over (L, F): n_L, δn_L, OTOC saturation", None),
+    Figure("ferrari-fig1", FERRARI, "Model: the chain and Wigner trajectories into the NESS", "ferrari/fig1"),
+    Figure("ferrari-fig2", FERRARI, "NESS phase diagram over (L, F): n_L, δn_L, OTOC saturation", "ferrari/fig2"),
     Figure("ferrari-fig3", FERRARI, "Two-stage spatial relaxation in the chaotic regime", None),
     Figure("ferrari-fig4", FERRARI, "Local thermometry along the chain (T, μ, s, μ/T, domains)", None),
     Figure("ferrari-fig5", FERRARI, "Onset of the resonant nonlinear wave after a quench", None),
@@ -31,8 +31,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("ferrari-fig8", FERRARI, "OTOC dynamics: light cone, Lyapunov growth, RNW", None),
     Figure("ferrari-fig9", FERRARI, "SI: TWA vs exact for the dimer (L = 2)", "validation/twa_vs_exact"),
     Figure("ferrari-fig10", FERRARI, "SI: second-order cumulant expansion over (L, F)", None),
-    Figure("ferrari-fig11", FERRARI, "SI: OTOC saturation at first, middle and last site", None),
-    Figure("ferrari-fig12", FERRARI, "SI: boundary-driven vs uniformly driven chain", None),
+    Figure("ferrari-fig11", FERRARI, "SI: OTOC saturation at first, middle and last site", "ferrari/fig2"),
+    Figure("ferrari-fig12", FERRARI, "SI: boundary-driven vs uniformly driven chain", "ferrari/si_uniform_drive"),
     Figure("ferrari-fig13", FERRARI, "SI: TWA vs classical (GP) in the chaotic regime", None),
     Figure("ferrari-fig14", FERRARI, "SI: equipartition temperature and momentum distributions", None),
     Figure("ferrari-fig15", FERRARI, "SI: quality of the local Wigner-function fits", None),

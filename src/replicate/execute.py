@@ -148,11 +148,15 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
                                    kernel_name="python3", cwd=str(scratch), progress_bar=False,
                                    log_output=log_output)
         src.unlink()
-    except BaseException:
+    except BaseException as exc:
         failed = Path(tempfile.gettempdir()) / f"replicate-failed-{name}"
         shutil.rmtree(failed, ignore_errors=True)
         shutil.move(str(scratch), failed)
-        raise RuntimeError(f"chapter {chapter!r} failed; the partial run is in {failed}") from None
+        where = ""
+        if hasattr(exc, "ename"):  # papermill.PapermillExecutionError: the failing cell's exception
+            first = str(exc.evalue).strip().splitlines()
+            where = f" in cell {exc.exec_count}: {exc.ename}: {first[0] if first else ''}"
+        raise RuntimeError(f"chapter {chapter!r} failed{where}; the partial run is in {failed}") from None
     _replace_dir(scratch, out_dir)
     return Executed(chapter, out_dir / f"{name}.ipynb", time.perf_counter() - start)
 

@@ -2,22 +2,28 @@
 
 :func:`grid` evaluates a function on the Cartesian product of named axes and stacks the
 Datasets it returns along new dimensions named after the axes. Every point is computed from its
-own arguments only (seeds included), so the result does not depend on the order of evaluation
-or on how the grid is split; :func:`grid` takes an optional ``only`` to compute a slice, and
-:func:`merge` puts slices back together.
+own arguments only (seeds included), so the result does not depend on the order of evaluation,
+on the number of workers or on how the grid is split; :func:`grid` takes an optional ``only`` to
+compute a slice, and :func:`merge` puts slices back together.
+
+Workers are Python threads, each running its points with one numba thread (the TWA kernels
+release the GIL), so a sweep of small points uses every core without nested parallelism.
 """
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
+import numba
 import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
 
 def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress: bool = True,
-         desc: str = "sweep", only: Callable[..., bool] | None = None) -> xr.Dataset:
+         desc: str = "sweep", only: Callable[..., bool] | None = None,
+         workers: int | None = None) -> xr.Dataset:
     """``func(**point)`` for every point of the product of ``axes``, stacked on dims ``axes``.
 
     Parameters
@@ -26,7 +32,10 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
     axes : ``{"L": [10, 20], "F": [1.0, 2.0]}``; dims appear in this order.
     progress : tqdm bar over the points.
     only : predicate on the point; points where it is False are NaN in the result (to split a
-        sweep across workers; combine the pieces with :func:`merge`).
+        sweep across machines; combine the pieces with :func:`merge`).
+    workers : threads running points concurrently (default: numba's thread count); each runs
+        its points with one numba thread. ``workers=1`` runs the points in turn, each with all
+        of numba's threads.
     """
     if not axes:
         raise ValueError("axes must name at least one dimension")
@@ -36,14 +45,35 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
         if v.ndim != 1 or v.size == 0:
             raise ValueError(f"axis {k!r} must be a non-empty 1-d sequence")
     shape = tuple(values[k].size for k in names)
-    results: dict[tuple, xr.Dataset] = {}
     points = list(itertools.product(*(range(n) for n in shape)))
-    for idx in tqdm(points, desc=desc, disable=not progress):
+    todo = {}
+    for idx in points:
         point = {k: values[k][i].item() for k, i in zip(names, idx)}
         if only is None or only(**point):
-            results[idx] = func(**point)
-    if not results:
+            todo[idx] = point
+    if not todo:
         raise ValueError("no point of the grid was selected")
+    workers = numba.get_num_threads() if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+
+    def one(idx: tuple) -> tuple[tuple, xr.Dataset]:
+        if workers > 1:
+            numba.set_num_threads(1)  # thread-local: this worker's kernels run serially
+        return idx, func(**todo[idx])
+
+    with tqdm(total=len(todo), desc=desc, disable=not progress) as bar:
+        if workers == 1:
+            results = {}
+            for idx in todo:
+                results[idx] = one(idx)[1]
+                bar.update()
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = {}
+                for idx, ds in pool.map(one, todo):
+                    results[idx] = ds
+                    bar.update()
     template = next(iter(results.values()))
     data = {}
     for name, var in template.data_vars.items():

@@ -149,7 +149,8 @@ class Simulation:
         with tqdm(total=nsteps, desc=desc, disable=not progress, leave=False) as bar:
             while done < nsteps:
                 k = min(chunk, nsteps - done)
-                kernels.run(self.xr, self.xi, self.rng, k, sample_every, INTEGRATORS[self.integrator],
+                kernel = kernels.run if nworkers > 1 else kernels.run_serial
+                kernel(self.xr, self.xi, self.rng, k, sample_every, INTEGRATORS[self.integrator],
                             self.dt, self.w0, self.params.U, self.params.J, self.drive, self.g,
                             self.amp, self.noise_row, self.nrows, self.nsub, acc, centre, hist,
                             hist_lo, hist_inv, hbins, self.n_traj, nworkers, self.ok)

@@ -159,42 +159,63 @@ def _sample(xr, xi, acc, centre, hist, hlo, hinv, hbins, nvalid):
                     hist[l - 1, int(br), int(bi)] += 1
 
 
+@njit(cache=True, error_model="numpy")
+def _worker(w, xr, xi, rng, nsteps, sample_every, method, dt, w0, U, J, drive, g, amp, noise_row,
+            nrows, nsub, acc, centre, hist, hlo, hinv, hbins, ntraj, nworkers, ok):
+    """Worker ``w`` of :func:`run`: blocks w, w + nworkers, ... with its own scratch arrays."""
+    nblocks, Lp2, _ = xr.shape
+    pr = np.zeros((Lp2, BLOCK))
+    pi = np.zeros((Lp2, BLOCK))
+    tr = np.zeros((Lp2, BLOCK))
+    ti = np.zeros((Lp2, BLOCK))
+    zr = np.zeros((nrows + 1, BLOCK))
+    zi = np.zeros((nrows + 1, BLOCK))
+    for b in range(w, nblocks, nworkers):
+        if not ok[b]:
+            continue
+        if sample_every > 0:
+            for _ in range(nsteps // sample_every):
+                advance_block(xr[b], xi[b], rng[b], sample_every, method, dt, w0, U, J, drive,
+                              g, amp, noise_row, nrows, nsub, pr, pi, tr, ti, zr, zi)
+                _sample(xr[b], xi[b], acc[b], centre, hist[w], hlo, hinv, hbins,
+                        min(BLOCK, ntraj - b * BLOCK))
+        else:
+            advance_block(xr[b], xi[b], rng[b], nsteps, method, dt, w0, U, J, drive, g, amp,
+                          noise_row, nrows, nsub, pr, pi, tr, ti, zr, zi)
+        ok[b] = _finite(xr[b], xi[b])
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def run(xr, xi, rng, nsteps, sample_every, method, dt, w0, U, J, drive, g, amp, noise_row, nrows,
         nsub, acc, centre, hist, hlo, hinv, hbins, ntraj, nworkers, ok):
     """Advance all blocks by ``nsteps``; if ``sample_every`` > 0, sample every that many steps.
 
     ``acc`` is (nblocks, NQ, L, BLOCK) or empty; ``hist`` is (nworkers, L, hbins, hbins) int64;
-    ``ok[b]`` is set False when block b holds a non-finite value.
+    ``ok[b]`` is set False when block b holds a non-finite value. Workers run in parallel.
     """
-    nblocks, Lp2, _ = xr.shape
     for w in prange(nworkers):
-        pr = np.zeros((Lp2, BLOCK))
-        pi = np.zeros((Lp2, BLOCK))
-        tr = np.zeros((Lp2, BLOCK))
-        ti = np.zeros((Lp2, BLOCK))
-        zr = np.zeros((nrows + 1, BLOCK))
-        zi = np.zeros((nrows + 1, BLOCK))
-        for b in range(w, nblocks, nworkers):
-            if not ok[b]:
-                continue
-            if sample_every > 0:
-                for _ in range(nsteps // sample_every):
-                    advance_block(xr[b], xi[b], rng[b], sample_every, method, dt, w0, U, J, drive,
-                                  g, amp, noise_row, nrows, nsub, pr, pi, tr, ti, zr, zi)
-                    _sample(xr[b], xi[b], acc[b], centre, hist[w], hlo, hinv, hbins,
-                            min(BLOCK, ntraj - b * BLOCK))
-            else:
-                advance_block(xr[b], xi[b], rng[b], nsteps, method, dt, w0, U, J, drive, g, amp,
-                              noise_row, nrows, nsub, pr, pi, tr, ti, zr, zi)
-            ok[b] = _finite(xr[b], xi[b])
+        _worker(w, xr, xi, rng, nsteps, sample_every, method, dt, w0, U, J, drive, g, amp,
+                noise_row, nrows, nsub, acc, centre, hist, hlo, hinv, hbins, ntraj, nworkers, ok)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_serial(xr, xi, rng, nsteps, sample_every, method, dt, w0, U, J, drive, g, amp, noise_row,
+               nrows, nsub, acc, centre, hist, hlo, hinv, hbins, ntraj, nworkers, ok):
+    """:func:`run` on the calling thread without the GIL (no parallel region: for a single worker,
+    whose thread-team start-up would cost more than the work on a busy machine, and for sweeps
+    that run independent points on several Python threads). Same numbers."""
+    for w in range(nworkers):
+        _worker(w, xr, xi, rng, nsteps, sample_every, method, dt, w0, U, J, drive, g, amp,
+                noise_row, nrows, nsub, acc, centre, hist, hlo, hinv, hbins, ntraj, nworkers, ok)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def snapshot(xr, xi, out):
-    """Per-trajectory values at one time: out (6, L, nblocks * BLOCK) = |α|², |α|⁴, Re, Im, cos, sin."""
+    """Per-trajectory values at one time: out (6, L, nblocks * BLOCK) = |α|², |α|⁴, Re, Im, cos, sin.
+
+    Serial (a few flops per value: a parallel region would cost more), without the GIL."""
     nblocks, Lp2, _ = xr.shape
-    for b in prange(nblocks):
+    for b in range(nblocks):
         for l in range(1, Lp2 - 1):
             for j in range(BLOCK):
                 ar = xr[b, l, j]
@@ -210,12 +231,14 @@ def snapshot(xr, xi, out):
                 out[5, l - 1, k] = ai * rinv
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def pair_cos(xr, xi, out):
-    """cos(φ_a − φ_b) for replica pairs (lane j, lane j + BLOCK/2): out (L, nblocks * BLOCK/2)."""
+    """cos(φ_a − φ_b) for replica pairs (lane j, lane j + BLOCK/2): out (L, nblocks * BLOCK/2).
+
+    Serial: a few flops per pair, far less than the start-up of a parallel region."""
     nblocks, Lp2, _ = xr.shape
     half = BLOCK // 2
-    for b in prange(nblocks):
+    for b in range(nblocks):
         for l in range(1, Lp2 - 1):
             for j in range(half):
                 ar = xr[b, l, j]

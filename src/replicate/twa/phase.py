@@ -71,12 +71,12 @@ def _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed,
 
 
 def phase_diagram(base: ChainParams, L_values: Sequence[int], F_values: Sequence[float], *,
-                  progress: bool = True, **point) -> xr.Dataset:
+                  progress: bool = True, workers: int | None = None, **point) -> xr.Dataset:
     """:func:`steady_point` over the (L, F) plane, reduced to the paper's sites.
 
     ``base`` supplies Δ, J, U, γ, γ_int and the drive geometry; ``point`` is passed on to
     :func:`steady_point`. Every point uses the same seed (common random numbers), so the result
-    does not depend on how the grid is split.
+    does not depend on how the grid is split or on ``workers`` (see :func:`replicate.sweep.grid`).
 
     Returns
     -------
@@ -102,4 +102,4 @@ def phase_diagram(base: ChainParams, L_values: Sequence[int], F_values: Sequence
         return xr.Dataset(data, attrs=attrs)
 
     return grid(one, {"L": list(L_values), "F": list(F_values)}, progress=progress,
-                desc="(L, F) phase diagram")
+                desc="(L, F) phase diagram", workers=workers)
