@@ -30,7 +30,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("ferrari-fig7", FERRARI, "RNW metastability: T* vs L, histograms of n_L", None),
     Figure("ferrari-fig8", FERRARI, "OTOC dynamics: light cone, Lyapunov growth, RNW", None),
     Figure("ferrari-fig9", FERRARI, "SI: TWA vs exact for the dimer (L = 2)", "validation/twa_vs_exact"),
-    Figure("ferrari-fig10", FERRARI, "SI: second-order cumulant expansion over (L, F)", None),
+    Figure("ferrari-fig10", FERRARI, "SI: second-order cumulant expansion over (L, F)", "ferrari/si_cumulants"),
     Figure("ferrari-fig11", FERRARI, "SI: OTOC saturation at first, middle and last site", "ferrari/fig2"),
     Figure("ferrari-fig12", FERRARI, "SI: boundary-driven vs uniformly driven chain", "ferrari/si_uniform_drive"),
     Figure("ferrari-fig13", FERRARI, "SI: TWA vs classical (GP) in the chaotic regime", None),
