@@ -64,3 +64,15 @@ def test_divergence_raises_clear_error():
     p = ChainParams(L=4, F=50.0, U=1.0)
     with pytest.raises(twa.TWADivergenceError, match="smaller dt"):
         twa.ness(p, n_traj=8, t_relax=50.0, t_avg=1.0, dt=0.5)
+
+
+def test_ness_halves_dt_on_divergence():
+    """dt = 0.6 is unstable for ω ≈ Δ + 2J = 6.5 (Heun); halvings reach a stable step."""
+    p = ChainParams(L=3, F=2.0)
+    kw = dict(n_traj=64, t_relax=60.0, t_avg=6.0, seed=1, sample_every=0.6)
+    ds = twa.ness(p, dt=0.6, max_halvings=3, **kw)
+    assert ds.attrs["dt"] < 0.6 and np.all(np.isfinite(ds["n"].values))
+    with pytest.raises(twa.TWADivergenceError):
+        twa.ness(p, dt=0.6, **kw)
+    with pytest.raises(ValueError, match="max_halvings"):
+        twa.ness(p, dt=0.6, max_halvings=-1, **kw)

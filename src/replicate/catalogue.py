@@ -23,7 +23,7 @@ RIBEIRO = "Ribeiro & Marquardt 2020"
 FIGURES: tuple[Figure, ...] = (
     Figure("ferrari-fig1", FERRARI, "Model: the chain and Wigner trajectories into the NESS", "ferrari/fig1"),
     Figure("ferrari-fig2", FERRARI, "NESS phase diagram over (L, F): n_L, δn_L, OTOC saturation", "ferrari/fig2"),
-    Figure("ferrari-fig3", FERRARI, "Two-stage spatial relaxation in the chaotic regime", None),
+    Figure("ferrari-fig3", FERRARI, "Two-stage spatial relaxation in the chaotic regime", "ferrari/fig3"),
     Figure("ferrari-fig4", FERRARI, "Local thermometry along the chain (T, μ, s, μ/T, domains)", None),
     Figure("ferrari-fig5", FERRARI, "Onset of the resonant nonlinear wave after a quench", None),
     Figure("ferrari-fig6", FERRARI, "RNW steady state: circular variance, Wigner arcs, g1", None),

@@ -171,7 +171,6 @@ def _integrate(L, Delta, J, U, g, f, t_relax, t_avg, n_samples, rtol, atol, max_
     ynew = np.empty(size, np.complex128)
     K = np.zeros((ns + 1, size), np.complex128)
     tmp = np.empty(size, np.complex128)
-    scale = np.empty(size)
     e3 = np.empty(size, np.complex128)
     e5 = np.empty(size, np.complex128)
     diag = np.empty(L, np.int64)  # packed position of N_ℓℓ

@@ -11,6 +11,7 @@ the two steps within errors.
 from __future__ import annotations
 
 import math
+from typing import Callable, TypeVar
 
 import numba
 import numpy as np
@@ -23,6 +24,7 @@ from .kernels import BLOCK
 from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
 
 DEFAULT_DT = 0.005
+T = TypeVar("T")
 INTEGRATORS = {"heun": kernels.HEUN, "euler": kernels.EULER}
 
 
@@ -52,6 +54,25 @@ def n_steps(name: str, duration: float, dt: float) -> int:
     if abs(k * dt - duration) > 1e-9 * max(1.0, abs(duration)):
         raise ValueError(f"{name}={duration!r} is not a multiple of dt={dt!r}")
     return int(k)
+
+
+def with_dt_halving(run: Callable[[float], T], dt: float | None, max_halvings: int) -> T:
+    """``run(dt)``, rerun from scratch with half the step each time a trajectory diverges
+    (:class:`TWADivergenceError`), at most ``max_halvings`` times.
+
+    Heun is unstable once U|α|² dt is no longer small; in the chaotic regime a rare trajectory can
+    grow a self-trapped high-density site (n ≳ 150) long after the start. The rerun repeats the
+    same noise streams with a finer step; the step used is in the result's ``attrs["dt"]``.
+    """
+    dt = DEFAULT_DT if dt is None else check_positive("dt", dt)
+    left = check_count("max_halvings", max_halvings, minimum=0)
+    while True:
+        try:
+            return run(dt)
+        except TWADivergenceError:
+            if left == 0:
+                raise
+            dt, left = dt / 2, left - 1
 
 
 class Simulation:

@@ -9,7 +9,7 @@ import xarray as xr
 
 from .. import observables as obs
 from ..chain import ChainParams
-from .engine import Simulation, check_count, check_positive, n_steps
+from .engine import Simulation, check_count, check_positive, n_steps, with_dt_halving
 from .kernels import BLOCK, NQ
 
 DEFAULT_SAMPLE_EVERY = 0.1  # time between samples inside the window (units of 1/γ)
@@ -20,7 +20,7 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
          seed: int = 0, classical: bool = False, integrator: str = "heun",
          sample_every: float | None = None, alpha0=None, initial_noise: bool | None = None,
          g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None,
-         progress: bool = False) -> xr.Dataset:
+         max_halvings: int = 0, progress: bool = False) -> xr.Dataset:
     """Steady-state observables of Eq. (4) averaged over trajectories and a time window.
 
     Each trajectory starts from the vacuum Wigner function (plus ``alpha0`` if given), is evolved
@@ -55,6 +55,9 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     wigner_grid : (extent, bins), optional
         Per-site Wigner histogram (SI Eq. 33) on the square [−extent, extent]² with bins × bins
         equal bins, normalised so that it integrates to the fraction of samples inside the square.
+    max_halvings : int
+        If a trajectory diverges, rerun with half the time step, at most this many times
+        (:func:`replicate.twa.engine.with_dt_halving`); 0 raises :class:`TWADivergenceError`.
     progress : bool
         Show a tqdm progress bar.
 
@@ -66,16 +69,18 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
         ``p2`` = ⟨p̂²⟩ (vacuum ½) and their ``*_err``; ``g1``/``g1_err`` if
         ``g1_centre``; ``wigner(site, re, im)`` if ``wigner_grid``.
     """
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
-                     integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
-    t_relax = check_positive("t_relax", t_relax, allow_zero=True)
-    n_relax = n_steps("t_relax", t_relax, sim.dt)
-    plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid)  # checks before running
-    sim.run(n_relax, progress=progress, desc="relax")
-    ds = plan.average(sim, progress=progress)
-    ds.attrs.update(t_relax=t_relax,
-                    alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
-    return ds
+    def run(step: float) -> xr.Dataset:
+        sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=classical,
+                         integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
+        n_relax = n_steps("t_relax", check_positive("t_relax", t_relax, allow_zero=True), sim.dt)
+        plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid)  # checks before running
+        sim.run(n_relax, progress=progress, desc="relax")
+        ds = plan.average(sim, progress=progress)
+        ds.attrs.update(t_relax=t_relax,
+                        alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
+        return ds
+
+    return with_dt_halving(run, dt, max_halvings)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import xarray as xr
 
 from ..chain import ChainParams
 from ..sweep import grid
-from .engine import DEFAULT_DT, Simulation, TWADivergenceError, check_positive, n_steps
+from .engine import Simulation, check_positive, n_steps, with_dt_halving
 from .ness import Window
 from .otoc import DEFAULT_WINDOW, otoc_from, otoc_saturation
 
@@ -45,14 +45,9 @@ def steady_point(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: flo
     check_positive("tau_step", tau_step)
     if tau_max < window:
         raise ValueError(f"tau_max={tau_max!r} must cover the saturation window {window!r}")
-    dt = DEFAULT_DT if dt is None else check_positive("dt", dt)
-    for attempt in range(max_halvings + 1):
-        try:
-            return _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, dt)
-        except TWADivergenceError:
-            if attempt == max_halvings:
-                raise
-            dt /= 2
+    return with_dt_halving(
+        lambda step: _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, step),
+        dt, max_halvings)
 
 
 def _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, dt) -> xr.Dataset:
