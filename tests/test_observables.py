@@ -60,3 +60,20 @@ def test_jackknife_of_mean_is_batch_means_error():
     bm = sums / counts
     assert np.isclose(v["x"], x.mean())
     assert np.isclose(e["x"], bm.std(ddof=1) / np.sqrt(10))
+
+
+def test_classical_reading_is_glauber_p():
+    """Classical field: fixed amplitude → n = |β|², δn = 0; complex Gaussian → thermal, δn = n."""
+    rng = np.random.default_rng(5)
+    beta = 1.5 + 2.0j
+    fixed = np.full(1000, beta) * np.exp(2j * np.pi * rng.random(1000))
+    m = obs.sample_means(fixed)
+    assert np.isclose(obs.n_photons(m["m2"], classical=True), abs(beta) ** 2)
+    assert abs(obs.delta_n(m["m2"], m["m4"], classical=True)) < 1e-12
+    nbar = 4.0
+    therm = _gaussian(rng, 400_000, 0.0, nbar / 2)
+    v, e = _stats_with_errors(therm)  # quantum reading: a thermal Wigner function of n + ½
+    mt = obs.sample_means(therm)
+    dn = obs.delta_n(mt["m2"], mt["m4"], classical=True)
+    assert abs(obs.n_photons(mt["m2"], classical=True) - nbar) < 4 * e["n"]
+    assert abs(dn - nbar) < 4 * e["delta_n"]

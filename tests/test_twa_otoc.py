@@ -29,8 +29,8 @@ def test_independent_uniform_phases_give_one():
     phase = rng.uniform(0, 2 * np.pi, (nb, L + 2, BLOCK))
     r = rng.uniform(0.5, 2.0, (nb, L + 2, BLOCK))
     out = np.empty((L, nb * BLOCK // 2))
-    kernels.pair_cos(r * np.cos(phase), r * np.sin(phase), out)
-    d = 1 - out
+    kernels.pair_decorrelation(r * np.cos(phase), r * np.sin(phase), out)
+    d = out
     assert np.all(np.abs(d.mean(1) - 1) < 4 * d.std(1) / np.sqrt(d.shape[1]))
 
 
@@ -40,3 +40,16 @@ def test_saturation_window():
     manual = ds["D"].sel(tau=slice(6.0, None)).mean("tau")
     assert np.allclose(sat["D_sat"].values, manual.values)
     assert np.all(sat["D_sat_err"].values > 0)
+
+
+def test_decorrelation_is_exact_for_tiny_and_opposite_angles():
+    """1 − cos θ to full relative precision at θ = 1e-9 (the naive form gives 0) and at θ = π."""
+    L = 2
+    theta = np.zeros((1, L + 2, BLOCK))
+    theta[0, 1, BLOCK // 2:] = 1e-9
+    theta[0, 2, BLOCK // 2:] = np.pi
+    r = np.full((1, L + 2, BLOCK), 3.0)
+    out = np.empty((L, BLOCK // 2))
+    kernels.pair_decorrelation(r * np.cos(theta), r * np.sin(theta), out)
+    assert np.allclose(out[0], 0.5e-18, rtol=1e-6)
+    assert np.allclose(out[1], 2.0, rtol=1e-15)

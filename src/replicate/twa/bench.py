@@ -76,7 +76,7 @@ def compile_time() -> tuple[float, float]:
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
     for f in (kernels.advance_block, kernels._finite, kernels._sample, kernels._worker, kernels.run,
-              kernels.run_serial, kernels.snapshot, kernels.pair_cos):
+              kernels.run_serial, kernels.snapshot, kernels.pair_decorrelation):
         if f.signatures:
             f.recompile()
     return first, time.perf_counter() - t0

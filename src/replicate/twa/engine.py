@@ -24,6 +24,7 @@ from .kernels import BLOCK
 from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
 
 DEFAULT_DT = 0.005
+PARALLEL_MIN_WORK = 1e6  # lane-site-steps below which a chunk runs serially (~1 ms of work)
 T = TypeVar("T")
 INTEGRATORS = {"heun": kernels.HEUN, "euler": kernels.EULER}
 
@@ -170,7 +171,8 @@ class Simulation:
         with tqdm(total=nsteps, desc=desc, disable=not progress, leave=False) as bar:
             while done < nsteps:
                 k = min(chunk, nsteps - done)
-                kernel = kernels.run if nworkers > 1 else kernels.run_serial
+                parallel = nworkers > 1 and k * self.lanes * self.params.L >= PARALLEL_MIN_WORK
+                kernel = kernels.run if parallel else kernels.run_serial
                 kernel(self.xr, self.xi, self.rng, k, sample_every, INTEGRATORS[self.integrator],
                             self.dt, self.w0, self.params.U, self.params.J, self.drive, self.g,
                             self.amp, self.noise_row, self.nrows, self.nsub, acc, centre, hist,

@@ -56,7 +56,7 @@ def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, 
         sums[i], counts = obs.batch_sums(buf[..., :sim.n_traj], nb)
         traces[i] = buf[0, :, :keep]
     batch = {k: sums[:, q] for q, k in enumerate(obs.MOMENTS)}
-    value, err = obs.jackknife(obs.standard, batch, counts)
+    value, err = obs.jackknife(lambda m: obs.standard(m, sim.classical), batch, counts)
     data = {}
     for k, v in value.items():
         data[k] = (("time", "site"), v)

@@ -232,9 +232,12 @@ def snapshot(xr, xi, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def pair_cos(xr, xi, out):
-    """cos(φ_a − φ_b) for replica pairs (lane j, lane j + BLOCK/2): out (L, nblocks * BLOCK/2).
+def pair_decorrelation(xr, xi, out):
+    """1 − cos(φ_a − φ_b) for replica pairs (lane j, lane j + BLOCK/2): out (L, nblocks * BLOCK/2).
 
+    With p = |a||b|, a·b = p cos θ and a×b = p sin θ, 1 − cos θ = (a×b)²/[p (p + a·b)] has no
+    cancellation for a·b ≥ 0 (resolves D down to the underflow, not to 1e-16); for a·b < 0 the
+    direct (p − a·b)/p is exact. A pair with a zero amplitude counts as undecorrelated (0).
     Serial: a few flops per pair, far less than the start-up of a parallel region."""
     nblocks, Lp2, _ = xr.shape
     half = BLOCK // 2
@@ -245,5 +248,13 @@ def pair_cos(xr, xi, out):
                 ai = xi[b, l, j]
                 br = xr[b, l, j + half]
                 bi = xi[b, l, j + half]
-                den = np.sqrt((ar * ar + ai * ai) * (br * br + bi * bi))
-                out[l - 1, b * half + j] = (ar * br + ai * bi) / den if den > 0.0 else 1.0
+                p = np.sqrt((ar * ar + ai * ai) * (br * br + bi * bi))
+                dot = ar * br + ai * bi
+                cross = ar * bi - ai * br
+                if p == 0.0:
+                    d = 0.0
+                elif dot >= 0.0:
+                    d = cross * cross / (p * (p + dot))
+                else:
+                    d = (p - dot) / p
+                out[l - 1, b * half + j] = d

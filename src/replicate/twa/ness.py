@@ -42,6 +42,8 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
         Trajectory k uses the noise stream (seed, k) only.
     classical : bool
         Gross-Pitaevskii limit, SI Eq. (35): no −1 in U(|α|²−1), no noise, α(0) = alpha0 or 0.
+        The observables then read α as a classical field (n = ⟨|α|²⟩, δn = Var|α|²/⟨|α|²⟩,
+        see :mod:`replicate.observables`).
     initial_noise : bool, optional
         Add vacuum Wigner samples to α(0) (default: True for the TWA, False if ``classical``).
         ``classical=True, initial_noise=True`` is a classical ensemble started from the vacuum
@@ -142,12 +144,14 @@ class Window:
         batch = dict(zip(names, sums))
         same = np.arange(1, L + 1) == (g1_centre or 1)
 
+        classical = sim.classical
+
         def stat(m):
-            out = obs.standard(m)
+            out = obs.standard(m, classical)
             out["x2"], out["p2"] = obs.quadrature_second_moments(m["re2"], m["im2"])
             if g1_centre is not None:
                 out["g1"] = obs.g1(m["cre"], m["cim"], m["m2"][g1_centre - 1],
-                                   m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)))
+                                   m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)), classical)
             return out
 
         value, err = obs.jackknife(stat, batch, counts)

@@ -112,15 +112,15 @@ def otoc_from(sim: Simulation, site: int = 1, eps: float = 1e-4, times=(0.0,), *
     steps = step_grid(times, sim.dt)
     pairs = _pairs(sim, site, eps)
     L = sim.params.L
-    cos = np.empty((L, pairs.nblocks * (BLOCK // 2)))
+    dec = np.empty((L, pairs.nblocks * (BLOCK // 2)))
     nb = max(1, min(N_BATCHES, sim.n_traj))
     sums = np.empty((steps.size, L, nb))
     done = 0
     for i, s in enumerate(tqdm(steps, desc="otoc", disable=not progress, leave=False)):
         pairs.run(int(s - done))
         done = int(s)
-        kernels.pair_cos(pairs.xr, pairs.xi, cos)
-        sums[i], counts = obs.batch_sums(1.0 - cos[:, :sim.n_traj], nb)
+        kernels.pair_decorrelation(pairs.xr, pairs.xi, dec)
+        sums[i], counts = obs.batch_sums(dec[:, :sim.n_traj], nb)
     value, err = obs.jackknife(lambda m: {"D": m["D"]}, {"D": sums}, counts)
     attrs = sim.attrs()
     attrs.update(kick_site=site, eps=eps, t_kick=sim.t, n_batches=int(counts.size))

@@ -1,0 +1,114 @@
+"""Local statistics (SI Figs. 13-14): momentum distributions, kurtosis, domain classifier."""
+import numpy as np
+import pytest
+
+from replicate import local_stats as ls
+from replicate import observables as obs
+from replicate import twa
+from replicate.chain import ChainParams
+
+
+def _jack_kurtosis(p, n_batches=32):
+    """Excess kurtosis of samples p (traj axis last) with the module's estimator and jackknife."""
+    means = {"im": p / np.sqrt(2), "im2": p ** 2 / 2, "pm3": p ** 3, "pm4": p ** 4}
+    sums, counts = obs.batch_sums(np.stack(list(means.values())), n_batches)
+    return obs.jackknife(ls.momentum_stats, dict(zip(means, sums)), counts)
+
+
+@pytest.mark.parametrize("dist, kappa", [("normal", 0.0), ("uniform", -1.2), ("laplace", 3.0)])
+def test_kurtosis_estimator_known_distributions(dist, kappa):
+    rng = np.random.default_rng(3)
+    x = {"normal": rng.normal(1.0, 2.0, 200_000), "uniform": rng.uniform(-1, 3, 200_000),
+         "laplace": rng.laplace(0.5, 1.0, 200_000)}[dist]
+    val, err = _jack_kurtosis(x)
+    assert abs(val["p_kurtosis"] - kappa) < 4 * err["p_kurtosis"]
+    assert err["p_kurtosis"] > 0
+
+
+def test_ring_boundary_is_half_gaussian_intensity():
+    """μ = 0 classical Gibbs state: I = |α|² half-Gaussian, uniform phase → κ = KAPPA_RING."""
+    rng = np.random.default_rng(4)
+    intensity = np.abs(rng.normal(0, 10.0, 400_000))
+    p = np.sqrt(2 * intensity) * np.sin(rng.uniform(0, 2 * np.pi, intensity.size))
+    val, err = _jack_kurtosis(p)
+    assert abs(val["p_kurtosis"] - ls.KAPPA_RING) < 4 * err["p_kurtosis"]
+    # the same number from n and δn of the same samples (rotation-invariant formula)
+    m2, var = intensity.mean(), intensity.var()
+    n = m2 - 0.5
+    dn = (var - 0.25) / n - 1
+    assert abs(ls.kurtosis_u1(n, dn) - ls.KAPPA_RING) < 4 * err["p_kurtosis"]
+
+
+def test_kurtosis_u1_limits():
+    n = np.array([0.0, 0.3, 5.0, 100.0])
+    assert np.allclose(ls.kurtosis_u1(n, n), 0.0)  # thermal (Gaussian W), incl. vacuum
+    assert ls.kurtosis_u1(1e6, 0.0) == pytest.approx(-1.5, abs=1e-5)  # thin ring
+
+
+def test_marginal_of_vacuum_wigner_grid():
+    """W₀ = (2/π) e^{−2|α|²} binned like a histogram → P(p) = e^{−p²}/√π, ⟨p̂²⟩ = ½, κ = 0
+    (Sheppard-corrected)."""
+    import xarray as xr
+    c = np.linspace(-4, 4, 161)[:-1] + 0.025
+    g = ls.gaussian_density(c, 0.0, 0.25)  # Re α, Im α ~ N(0, 1/4), averaged over each bin
+    W = g[:, None] * g[None, :]
+    P = ls.momentum_marginal(xr.DataArray(W, dims=("re", "im"), coords={"re": c, "im": c}))
+    h = float(P.p[1] - P.p[0])
+    assert float(P.sum()) * h == pytest.approx(1.0, abs=1e-10)
+    assert np.allclose(P.values, np.exp(-P.p.values ** 2) / np.sqrt(np.pi), atol=1e-3)
+    m = ls.density_moments(P.p.values, P.values)
+    assert m["p_var"] == pytest.approx(0.5, rel=1e-4)
+    assert m["p_kurtosis"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_sheppard_corrections_on_coarse_bins():
+    p = np.arange(-10, 10.001, 0.8)
+    d = ls.gaussian_density(p, 0.3, 2.0)
+    m = ls.density_moments(p, d)
+    assert m["p_var"] == pytest.approx(2.0, rel=2e-3)
+    assert abs(m["p_kurtosis"]) < 5e-3
+
+
+def test_local_ness_matches_ness_and_vacuum():
+    """Same trajectories as twa.ness; the undriven lossy chain stays in the vacuum (⟨p̂²⟩ = ½, κ = 0)."""
+    p = ChainParams(L=3, F=0.0)
+    kw = dict(n_traj=64, t_relax=1.0, t_avg=20.0, seed=5)
+    loc = ls.local_ness(p, p_grid=(4.0, 40), **kw)
+    ref = twa.ness(p, **kw)
+    for v in ("n", "delta_n", "circular_variance", "p2", "x2", "p2_err"):
+        assert np.allclose(loc[v].values, ref[v].values, rtol=1e-9, atol=1e-12), v
+    assert np.all(np.abs(loc.p2 - 0.5) < 4 * loc.p2_err)
+    assert np.all(np.abs(loc.p_kurtosis) < 4 * loc.p_kurtosis_err)
+    h = float(loc.p[1] - loc.p[0])
+    assert np.allclose(loc.p_density.sum("p") * h + loc.p_outside, 1.0)
+    assert np.all(loc.p_density_err.values[loc.p_density.values > 0] > 0)
+    # jackknife_local reproduces the dataset's own errors
+    val, err = ls.jackknife_local(loc, ls.local_observables)
+    assert np.allclose(err["p2"], loc.p2_err.values)
+
+
+def test_local_ness_validation():
+    p = ChainParams(L=3, F=1.0)
+    with pytest.raises(ValueError, match="p_grid"):
+        ls.local_ness(p, n_traj=4, t_relax=0.0, t_avg=1.0, p_grid=(0.0, 10))
+    with pytest.raises(ValueError, match="p_grid"):
+        ls.local_ness(p, n_traj=4, t_relax=0.0, t_avg=1.0, p_grid=5.0)
+    with pytest.raises(ValueError, match="t_avg"):
+        ls.local_ness(p, n_traj=4, t_relax=0.0, t_avg=0.0, p_grid=(5.0, 10))
+
+
+def test_classifier_and_slope():
+    V = np.array([0.3, 0.8, 0.95, 0.99, 0.99, 0.99])
+    k = np.array([-0.9, -0.9, -0.9, -0.7, -0.5, -0.3])
+    labels, amb = ls.classify_domains(V, k, kappa_err=np.full(6, 0.02))
+    assert list(labels) == ["nonthermal"] * 2 + ["prethermal"] * 2 + ["thermal"] * 2
+    assert list(amb) == [False, False, False, False, False, False]
+    _, amb = ls.classify_domains(V, k, kappa_err=np.full(6, 0.1))
+    assert amb[3] and amb[4] and not amb[2]
+    assert list(ls.domain_sites(labels)["thermal"]) == [5, 6]
+    sites = np.arange(1, 11)
+    assert ls.log_slope(sites, 5 * np.exp(-sites / 7.0)) == pytest.approx(-1 / 7.0)
+    two = np.exp(-np.outer(sites, [1 / 7.0, 1 / 3.0]))
+    assert np.allclose(ls.log_slope(sites, two, sites > 2), [-1 / 7.0, -1 / 3.0])
+    with pytest.raises(ValueError, match="V_sym"):
+        ls.classify_domains(V, k, V_sym=0.0)

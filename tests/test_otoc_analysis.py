@@ -1,0 +1,142 @@
+"""OTOC analysis (light cone, Lyapunov fit, drawdown) on synthetic curves with known answers."""
+import numpy as np
+import pytest
+import xarray as xr
+
+from replicate import otoc_analysis as oa
+
+NB = 32
+
+
+def dataset(D_batch, tau, counts=None):
+    """An OTOC-like Dataset (as returned by replicate.twa.otoc) from batch means (tau, site, batch)."""
+    counts = np.full(D_batch.shape[-1], 4) if counts is None else np.asarray(counts)
+    L = D_batch.shape[1]
+    return xr.Dataset({"D": (("tau", "site"), (D_batch * counts).sum(-1) / counts.sum()),
+                       "D_batch": (("tau", "site", "batch"), D_batch),
+                       "batch_count": ("batch", counts)},
+                      coords={"tau": tau, "site": np.arange(1, L + 1)})
+
+
+def cone(tau, L, v, lam, eps2=1e-8):
+    """Chaotic front: D = min(1, ε² e^{λ(τ − (ℓ−1)/v)}) (arrival of θ at t_ℓ = (ℓ−1)/v + ln(θ/ε²)/λ)."""
+    x = np.arange(L)[None, :]
+    return np.minimum(1.0, eps2 * np.exp(lam * (tau[:, None] - x / v)))
+
+
+def test_first_crossing_exact_for_an_exponential():
+    tau = np.linspace(0, 10, 21)
+    D = 1e-6 * np.exp(1.3 * tau)
+    t = oa.first_crossing(tau, D[:, None], 1e-3)[0]
+    assert t == pytest.approx(np.log(1e3) / 1.3, rel=1e-12)
+    assert oa.first_crossing(tau, D[:, None], 1e-6)[0] == 0.0           # already there at τ[0]
+    assert np.isnan(oa.first_crossing(tau, D[:, None], 1e9)[0])         # never reached
+    with pytest.raises(ValueError, match="threshold"):
+        oa.first_crossing(tau, D[:, None], 0.0)
+
+
+def test_noise_free_light_cone_gives_the_velocity_exactly():
+    tau = np.arange(0, 30.01, 0.25)
+    v, lam = 2.5, 1.7
+    D = cone(tau, 20, v, lam)
+    ds = dataset(np.repeat(D[..., None], NB, axis=-1), tau)
+    arr = oa.arrival_times(ds, 0.1)
+    expect = np.arange(20) / v + np.log(0.1 / 1e-8) / lam
+    assert np.allclose(arr["arrival"].values, expect, atol=1e-9)
+    fit = oa.light_cone(ds, 0.1)
+    assert fit["v_B"] == pytest.approx(v, rel=1e-9)
+    assert fit["v_B_err"] == pytest.approx(0.0, abs=1e-9)              # identical batches
+
+
+def test_noisy_light_cone_recovers_velocity_within_error():
+    rng = np.random.default_rng(1)
+    tau = np.arange(0, 30.01, 0.25)
+    v, lam = 3.0, 2.0
+    D = cone(tau, 24, v, lam)
+    D_batch = D[..., None] * np.exp(0.5 * rng.standard_normal(D.shape + (NB,)))
+    fit = oa.light_cone(oa_ds := dataset(D_batch, tau), 0.1, sites=np.arange(2, 25))
+    assert 0 < fit["v_B_err"] < 0.2 * v
+    assert abs(fit["v_B"] - v) < 3 * fit["v_B_err"]
+    with pytest.raises(ValueError, match="sites"):
+        oa.light_cone(oa_ds, 0.1, sites=[3])
+
+
+def test_exponential_rate_and_its_error_are_calibrated():
+    tau = np.arange(0, 8.01, 0.25)
+    lam = 1.1
+    ests, errs = [], []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        D = 1e-7 * np.exp(lam * tau)[:, None, None] * np.exp(0.3 * rng.standard_normal((tau.size, 1, NB)))
+        ds = dataset(D, tau)
+        fit = oa.exponential_rate(ds, 1, (1.0, 7.0))
+        ests.append(fit["lam"]), errs.append(fit["lam_err"])
+        assert fit["n_points"] == 25
+    ests, errs = np.array(ests), np.array(errs)
+    assert abs(ests.mean() - lam) < 3 * ests.std() / np.sqrt(ests.size)  # unbiased
+    assert 0.6 < np.mean(errs) / ests.std() < 1.6                       # jackknife error ≈ true scatter
+    with pytest.raises(ValueError, match="window"):
+        oa.exponential_rate(ds, 1, (2.0, 2.2))
+
+
+def test_growth_window_and_drawdown():
+    tau = np.arange(0, 20.01, 0.5)
+    grow = 1e-8 * np.exp(tau)
+    t_lo, t_hi = oa.growth_window(tau, grow, 1e-6, 1e-2)
+    assert (t_lo, t_hi) == pytest.approx((np.log(100), np.log(1e6)))
+    with pytest.raises(ValueError, match="grow"):
+        oa.growth_window(tau, grow, 1e-6, 1e9)
+    # monotonic growth: drawdown 1; an oscillation of known depth 10 on top of it
+    wiggle = 1e-8 * np.exp(0.1 * tau) * np.where((tau > 4) & (tau < 6), 0.1, 1.0)
+    for curve, depth in ((grow, 1.0), (wiggle, 10.0 * np.exp(-0.1 * 0.5))):
+        ds = dataset(np.repeat(curve[:, None, None], NB, axis=-1), tau)
+        val, err = oa.drawdown(ds, 1, tau_max=20.0)
+        assert val == pytest.approx(depth, rel=1e-9) and err == pytest.approx(0.0, abs=1e-9)
+
+
+def test_rate_ratio_one_for_exponential_and_analytic_for_power_law():
+    tau = np.arange(1.0, 41.0, 0.5)
+    window = (2.0, 40.0)
+
+    def ls_slope(a, b):  # least-squares slope of ln τ on the grid points of [a, b] (covariance form)
+        t = tau[(tau >= a) & (tau <= b)]
+        return np.mean((t - t.mean()) * np.log(t)) / np.var(t)
+
+    power = ls_slope(21, 40) / ls_slope(2, 21)  # the same for any exponent p
+    assert power < 0.5
+    for curve, expect in ((1e-9 * np.exp(0.3 * tau), 1.0), (1e-9 * tau ** 3, power)):
+        ds = dataset(np.repeat(curve[:, None, None], NB, axis=-1), tau)
+        val, err = oa.rate_ratio(ds, 1, window)
+        assert val == pytest.approx(expect, rel=1e-9) and err == pytest.approx(0.0, abs=1e-12)
+
+
+def synthetic_scan(eps, d_sat_of_eps, tau):
+    """An eps-scan Dataset whose curves sit at D_sat(ε) (with batch noise) over the whole τ grid."""
+    rng = np.random.default_rng(3)
+    D = np.stack([d * np.exp(0.1 * rng.standard_normal((tau.size, 2, NB))) for d in d_sat_of_eps(eps)])
+    return xr.Dataset({"D_batch": (("eps", "tau", "site", "batch"), D),
+                       "batch_count": ("batch", np.full(NB, 4))},
+                      coords={"eps": eps, "tau": tau, "site": [1, 2]})
+
+
+def test_kick_exponent_linear_response_and_saturation():
+    tau = np.arange(0, 30.01, 1.0)
+    eps = np.array([1e-5, 1e-4, 1e-3, 1e-2])
+    lin = oa.kick_exponent(synthetic_scan(eps, lambda e: 3e-3 * (1 - np.cos(e)), tau), 2, window=10.0)
+    assert abs(lin["kappa"] - 1) < 3 * lin["kappa_err"] + 1e-3 and lin["kappa_err"] < 0.01
+    assert lin["c"] == pytest.approx(3e-3, rel=0.05)
+    flat = oa.kick_exponent(synthetic_scan(eps, lambda e: 0.04 + 0 * e, tau), 2, window=10.0, eps_max=1e-3)
+    assert abs(flat["kappa"]) < 3 * flat["kappa_err"] + 1e-3 and flat["eps"].size == 3
+
+
+def test_eps_scan_forks_the_same_ness_with_each_kick():
+    from replicate.chain import ChainParams
+
+    eps = [1e-4, 1e-2, 0.0]
+    scan = oa.otoc_eps_scan(ChainParams(L=4, F=6.0), eps, n_traj=40, t_relax=1.0, times=[0.0, 2.0], seed=4)
+    for e in eps:
+        d0 = scan["D"].sel(eps=e).isel(tau=0).values
+        assert d0[0] == pytest.approx(1 - np.cos(e), rel=1e-6, abs=1e-18) and np.all(d0[1:] == 0.0)
+    assert np.all(scan["D"].sel(eps=0.0).values == 0.0)          # no kick, same noise: no distance
+    assert np.all(scan["D"].sel(eps=1e-2).isel(tau=1).values > 0)
+    assert scan["batch_count"].dims == ("batch",)
