@@ -6,10 +6,11 @@ so that the loss rate can be varied or switched off.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from .validate import chain_length, finite, positive
 
 DRIVES = ("boundary", "uniform")
 
@@ -46,21 +47,11 @@ class ChainParams:
     drive: str = "boundary"
 
     def __post_init__(self) -> None:
-        if isinstance(self.L, bool) or not isinstance(self.L, (int, np.integer)) or self.L < 2:
-            raise ValueError(f"L must be an integer >= 2, got {self.L!r}")
-        object.__setattr__(self, "L", int(self.L))
-        for name in ("F", "Delta", "J", "U", "gamma", "gamma_int"):
-            value = getattr(self, name)
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name} must be a real number, got {value!r}") from None
-            if not math.isfinite(value):
-                raise ValueError(f"{name} must be finite, got {value!r}")
-            object.__setattr__(self, name, value)
+        object.__setattr__(self, "L", chain_length(self.L))
+        for name in ("F", "Delta", "J", "U"):
+            object.__setattr__(self, name, finite(name, getattr(self, name)))
         for name in ("gamma", "gamma_int"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, positive(name, getattr(self, name), allow_zero=True))
         if self.drive not in DRIVES:
             raise ValueError(f"drive must be one of {DRIVES}, got {self.drive!r}")
 
@@ -90,3 +81,16 @@ class ChainParams:
         else:
             g += self.gamma
         return g
+
+
+def as_chain(params) -> ChainParams:
+    """``params`` itself if it is a :class:`ChainParams`, else a validated :class:`ChainParams`
+    built from an object with the same attributes (``gamma_int`` and ``drive`` optional)."""
+    if isinstance(params, ChainParams):
+        return params
+    try:
+        fields = {k: getattr(params, k) for k in ("L", "F", "Delta", "J", "U", "gamma")}
+    except AttributeError as exc:
+        raise ValueError(f"params must be a ChainParams or have its attributes ({exc})") from None
+    return ChainParams(**fields, gamma_int=getattr(params, "gamma_int", 0.0),
+                       drive=getattr(params, "drive", "boundary"))

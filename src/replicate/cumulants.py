@@ -27,7 +27,6 @@ At U = 0 the equations are exact.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Sequence
 
 import numpy as np
@@ -36,6 +35,7 @@ from scipy.integrate import solve_ivp
 from tqdm.auto import tqdm
 
 from replicate import __version__
+from replicate.chain import as_chain
 from replicate.exact import chain_rates, mandel_q
 
 
@@ -139,16 +139,6 @@ def steady_state(params: Any, *, t_relax: float = 200.0, t_avg: float = 200.0,
                                    n_samples=int(n_samples), rtol=rtol, atol=atol))
 
 
-def _with(params: Any, L: int, F: float) -> Any:
-    if hasattr(params, "with_"):  # replicate.chain.ChainParams
-        return params.with_(L=L, F=F)
-    keys = ("Delta", "J", "U", "gamma")
-    base = {k: getattr(params, k) for k in keys}
-    base["gamma_int"] = getattr(params, "gamma_int", 0.0)
-    base["drive"] = getattr(params, "drive", "boundary")
-    return SimpleNamespace(L=L, F=F, **base)
-
-
 def phase_map(params: Any, L_values: Sequence[int], F_values: Sequence[float], *,
               t_relax: float = 500.0, t_avg: float = 500.0, n_samples: int = 2001,
               rtol: float = 1e-7, atol: float = 1e-9, progress: bool = True) -> xr.Dataset:
@@ -170,7 +160,7 @@ def phase_map(params: Any, L_values: Sequence[int], F_values: Sequence[float], *
     ok = np.zeros((Ls.size, Fs.size), bool)
     grid = [(i, j) for i in range(Ls.size) for j in range(Fs.size)]
     for i, j in tqdm(grid, desc="cumulant (L, F) map", disable=not progress):
-        p = chain_rates(_with(params, int(Ls[i]), float(Fs[j])))
+        p = chain_rates(as_chain(params).with_(L=int(Ls[i]), F=float(Fs[j])))
         try:
             r = _integrate(p, t_relax, t_avg, int(n_samples), rtol, atol, "DOP853")
         except RuntimeError:
@@ -178,7 +168,7 @@ def phase_map(params: Any, L_values: Sequence[int], F_values: Sequence[float], *
         out["n_L"][i, j], out["delta_n_L"][i, j] = r["n"][-1], r["delta_n"][-1]
         out["n_L_window_std"][i, j] = r["n_window_std"][-1]
         ok[i, j] = True
-    p0 = chain_rates(_with(params, int(Ls[0]), float(Fs[0])))
+    p0 = chain_rates(as_chain(params).with_(L=int(Ls[0]), F=float(Fs[0])))
     data = {k: (("L", "F"), v) for k, v in out.items()}
     data["ok"] = (("L", "F"), ok)
     return xr.Dataset(data, coords={"L": Ls, "F": Fs},

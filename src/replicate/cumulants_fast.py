@@ -32,7 +32,8 @@ from scipy.integrate._ivp import dop853_coefficients as _dop
 from tqdm.auto import tqdm
 
 from replicate import observables as obs
-from replicate.cumulants import _attrs, _check_times, _with
+from replicate.chain import as_chain
+from replicate.cumulants import _attrs, _check_times
 from replicate.exact import chain_rates, mandel_q
 
 OK, NONFINITE, STEP_UNDERFLOW, MAX_STEPS = 0, 1, 2, 3
@@ -373,7 +374,7 @@ def phase_map(params: Any, L_values: Sequence[int], F_values: Sequence[float], *
     steps = np.zeros(shape, int)
     grid = [(i, j) for i in range(Ls.size) for j in range(Fs.size)]
     for i, j in tqdm(grid, desc="cumulant (L, F) map", disable=not progress):
-        p = chain_rates(_with(params, int(Ls[i]), float(Fs[j])))
+        p = chain_rates(as_chain(params).with_(L=int(Ls[i]), F=float(Fs[j])))
         r = integrate(p, t_relax, t_avg, int(n_samples), rtol, atol, max_steps, n_blocks)
         status[i, j], steps[i, j] = r["status"], r["steps"]
         if r["status"] != OK:
@@ -382,7 +383,7 @@ def phase_map(params: Any, L_values: Sequence[int], F_values: Sequence[float], *
         out["n_L_window_std"][i, j] = r["n_window_std"][-1]
         out["n_L_err"][i, j], out["delta_n_L_err"][i, j] = r["n_err"][-1], r["delta_n_err"][-1]
         series[i, j] = r["n_series"][:, -1]
-    p0 = chain_rates(_with(params, int(Ls[0]), float(Fs[0])))
+    p0 = chain_rates(as_chain(params).with_(L=int(Ls[0]), F=float(Fs[0])))
     data = {k: (("L", "F"), v) for k, v in out.items()}
     data["ok"] = (("L", "F"), status == OK)
     data["status"] = (("L", "F"), status)

@@ -31,9 +31,9 @@ import numpy as np
 import xarray as xr
 
 from replicate import __version__
+from replicate.chain import as_chain
 
 INSTALL_HINT = "replicate.exact needs QuTiP: pip install 'replicate[test]' (or pip install qutip)"
-DRIVES = ("boundary", "uniform")
 
 
 def _qutip():
@@ -45,37 +45,16 @@ def _qutip():
 
 
 def chain_rates(params: Any) -> dict[str, Any]:
-    """Validated parameters of a chain given as a duck-typed ``ChainParams``.
+    """Validated parameters of a chain given as a ``ChainParams`` or any object with the same
+    attributes (``gamma_int`` and ``drive`` optional), as a dict with the per-site drive
+    amplitudes ``F_site`` and total loss rates ``gamma_site`` added.
 
-    Reads ``L, F, Delta, J, U, gamma`` and the optional ``gamma_int`` (default 0) and
-    ``drive`` (default ``"boundary"``).  Returns a dict with these plus the per-site drive
-    amplitudes ``F_site`` and total loss rates ``gamma_site``.
+    Validation is :class:`replicate.chain.ChainParams`'s: a bad value raises ``ValueError``
+    naming it.
     """
-    p = {k: getattr(params, k) for k in ("L", "F", "Delta", "J", "U", "gamma")}
-    p["gamma_int"] = getattr(params, "gamma_int", 0.0)
-    p["drive"] = getattr(params, "drive", "boundary")
-    L = p["L"]
-    if int(L) != L or L < 2:
-        raise ValueError(f"L must be an integer >= 2, got {L!r}")
-    p["L"] = L = int(L)
-    for k in ("F", "Delta", "J", "U", "gamma", "gamma_int"):
-        p[k] = float(p[k])
-        if not np.isfinite(p[k]):
-            raise ValueError(f"{k} must be finite, got {p[k]!r}")
-    for k in ("gamma", "gamma_int"):
-        if p[k] < 0:
-            raise ValueError(f"{k} must be >= 0, got {p[k]!r}")
-    if p["drive"] not in DRIVES:
-        raise ValueError(f"drive must be one of {DRIVES}, got {p['drive']!r}")
-    F_site = np.zeros(L)
-    g_site = np.full(L, p["gamma_int"])
-    if p["drive"] == "uniform":
-        F_site[:] = p["F"]
-        g_site += p["gamma"]
-    else:
-        F_site[0] = p["F"]
-        g_site[[0, L - 1]] += p["gamma"]
-    p["F_site"], p["gamma_site"] = F_site, g_site
+    params = as_chain(params)
+    p = params.as_dict()
+    p["F_site"], p["gamma_site"] = params.drive_profile(), params.loss_profile()
     return p
 
 

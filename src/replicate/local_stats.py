@@ -30,8 +30,9 @@ from scipy.special import erf
 
 from . import observables as obs
 from .chain import ChainParams
-from .twa.engine import Simulation, check_count, check_positive, n_steps
-from .twa.ness import DEFAULT_SAMPLE_EVERY, N_BATCHES
+from .twa.engine import Simulation, n_steps
+from .validate import grid_edges, positive
+from .twa.ness import N_BATCHES, Window
 
 KAPPA_RING = 1.5 * (np.pi / 2 - 2)
 """Excess kurtosis of p at the ring/bell boundary (μ = 0 classical Gibbs state), ≈ −0.644."""
@@ -106,26 +107,12 @@ def local_ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float
 
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
                      integrator="heun", initial_noise=initial_noise)
-    t_relax = check_positive("t_relax", t_relax, allow_zero=True)
+    t_relax = positive("t_relax", t_relax, allow_zero=True)
     n_relax = n_steps("t_relax", t_relax, sim.dt)
-    t_avg = check_positive("t_avg", t_avg)
-    if sample_every is None:
-        every = max(1, round(DEFAULT_SAMPLE_EVERY / sim.dt))
-    else:
-        every = n_steps("sample_every", check_positive("sample_every", sample_every), sim.dt)
-        if every < 1:
-            raise ValueError(f"sample_every must be >= dt, got {sample_every!r}")
-    n_samples = n_steps("t_avg", t_avg, sim.dt) // every
-    if n_samples < 1:
-        raise ValueError(f"t_avg={t_avg!r} is shorter than sample_every={every * sim.dt!r}")
-    try:
-        extent, bins = p_grid
-    except (TypeError, ValueError):
-        raise ValueError("p_grid must be (extent, bins)") from None
-    extent = check_positive("p_grid extent", extent)
-    bins = check_count("p_grid bins", bins)
-    edges = np.linspace(-extent, extent, bins + 1)
-    width = edges[1] - edges[0]
+    window = Window.plan(sim, t_avg, sample_every)  # the checks and sampling grid of ness
+    every, n_samples = window.every, window.n_samples
+    edges = grid_edges("p_grid", p_grid)
+    extent, bins, width = edges[-1], edges.size - 1, edges[1] - edges[0]
 
     L, n = params.L, sim.n_traj
     nb = max(1, min(N_BATCHES, n))
@@ -172,7 +159,7 @@ def local_ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float
     coords = {"site": np.arange(1, L + 1), "p": 0.5 * (edges[1:] + edges[:-1]),
               "moment": list(MOMENTS), "batch_count": ("batch", counts)}
     attrs = sim.attrs()
-    attrs.update(t_relax=t_relax, t_avg=t_avg, sample_every=every * sim.dt, n_samples=n_samples,
+    attrs.update(t_relax=t_relax, t_avg=window.t_avg, sample_every=every * sim.dt, n_samples=n_samples,
                  n_batches=nb, p_extent=extent, p_bins=bins)
     return xr.Dataset(data, coords=coords, attrs=attrs)
 

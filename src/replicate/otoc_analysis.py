@@ -26,17 +26,12 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
+from .validate import positive
+
 from . import observables as obs
 
 __all__ = ["first_crossing", "jackknife", "arrival_times", "light_cone", "growth_window",
            "exponential_rate", "rate_ratio", "drawdown", "otoc_eps_scan", "kick_exponent"]
-
-
-def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
 
 
 def first_crossing(tau, D, threshold: float) -> np.ndarray:
@@ -47,7 +42,7 @@ def first_crossing(tau, D, threshold: float) -> np.ndarray:
     below is ≤ 0. A curve already at the threshold at τ[0] gives τ[0]; a curve that never reaches
     it gives NaN.
     """
-    threshold = _positive("threshold", threshold)
+    threshold = positive("threshold", threshold)
     tau = np.asarray(tau, dtype=float)
     D = np.asarray(D, dtype=float)
     if tau.ndim != 1 or D.shape[0] != tau.size:
@@ -147,7 +142,7 @@ def growth_window(tau, D, low: float, high: float) -> tuple[float, float]:
     """The τ window of the growth phase: from the first τ with D ≥ ``low`` to the first with
     D ≥ ``high`` (1D curve). Raises ValueError if the curve does not reach ``high`` after ``low``.
     """
-    low, high = _positive("low", low), _positive("high", high)
+    low, high = positive("low", low), positive("high", high)
     if high <= low:
         raise ValueError(f"high must exceed low, got low={low!r}, high={high!r}")
     D = np.asarray(D, dtype=float)[:, None]
@@ -257,7 +252,7 @@ def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, see
     Q, Eq. 5, over the trajectories at the kick: which regime was kicked); ``scan.sel(eps=e)`` is a
     Dataset like :func:`replicate.twa.otoc`'s.
     """
-    from .twa.engine import DEFAULT_DT, Simulation, check_positive, n_steps
+    from .twa.engine import DEFAULT_DT, Simulation, n_steps
     from .twa.otoc import otoc_from
 
     eps_values = [float(e) for e in np.atleast_1d(eps_values)]
@@ -265,7 +260,7 @@ def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, see
         raise ValueError("eps_values must hold at least one kick")
     dt = DEFAULT_DT if dt is None else dt
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator="heun")
-    sim.run(n_steps("t_relax", check_positive("t_relax", t_relax, allow_zero=True), sim.dt))
+    sim.run(n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt))
     snap = obs.standard(obs.sample_means(sim.alpha(), axis=-1))  # the NESS state that is kicked
     runs = [otoc_from(sim, 1, e, times) for e in eps_values]
     eps_dim = xr.DataArray(eps_values, dims="eps", name="eps")

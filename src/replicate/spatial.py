@@ -30,8 +30,8 @@ from tqdm.auto import tqdm
 
 from . import observables as obs
 from .chain import ChainParams
-from .twa.engine import (Simulation, check_count, check_positive,
-                         n_steps)
+from .twa.engine import Simulation, n_steps
+from .validate import count, positive
 from .twa.ness import N_BATCHES
 
 
@@ -163,7 +163,7 @@ def fold_by_distance(values, errors, centre: int) -> dict[str, np.ndarray]:
     v = np.asarray(values, dtype=float)
     e = np.asarray(errors, dtype=float)
     L = v.size
-    centre = check_count("centre", centre)
+    centre = count("centre", centre)
     if centre > L or e.shape != v.shape:
         raise ValueError(f"centre must be a site in 1..{L} and errors match values")
     m = np.arange(1, L + 1)
@@ -199,7 +199,7 @@ def phase_length(values, errors, centre: int, *, floor_from: int,
 def circular_variance_floor(n_samples) -> float:
     """Expected V = 1 − |⟨e^{iφ}⟩| for ``n_samples`` independent uniform phases, large-N
     (Rayleigh) limit: E|mean| = sqrt(π/(4N)), so V ≈ 1 − sqrt(π/(4N)) (§2.3 of the notes)."""
-    n = check_positive("n_samples", n_samples)
+    n = positive("n_samples", n_samples)
     return float(1.0 - np.sqrt(np.pi / (4.0 * n)))
 
 
@@ -242,12 +242,12 @@ def site_samples(params: ChainParams, sites, *, n_traj: int, t_relax: float, t_a
     """
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False,
                      integrator="heun")
-    sites = [check_count("site", int(s)) for s in np.atleast_1d(sites)]
+    sites = [count("site", int(s)) for s in np.atleast_1d(sites)]
     if max(sites) > params.L:
         raise ValueError(f"sites must be in 1..{params.L}, got {sites}")
-    n_relax = n_steps("t_relax", check_positive("t_relax", t_relax, allow_zero=True), sim.dt)
-    every = n_steps("sample_every", check_positive("sample_every", sample_every), sim.dt)
-    n_samp = n_steps("t_avg", check_positive("t_avg", t_avg), sim.dt) // max(every, 1)
+    n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
+    every = n_steps("sample_every", positive("sample_every", sample_every), sim.dt)
+    n_samp = n_steps("t_avg", positive("t_avg", t_avg), sim.dt) // max(every, 1)
     if every < 1 or n_samp < 1:
         raise ValueError("sample_every must be >= dt and t_avg >= sample_every")
     idx = np.asarray(sites) - 1
@@ -287,8 +287,8 @@ def radial_profile(samples, *, bins_per_mean: int = 8, n_bins: int = 24,
     a = np.asarray(samples)
     if a.ndim != 2 or a.shape[0] < 2:
         raise ValueError("samples must be a (traj, time) array with >= 2 trajectories")
-    check_count("bins_per_mean", bins_per_mean)
-    check_count("n_bins", n_bins, minimum=2)
+    count("bins_per_mean", bins_per_mean)
+    count("n_bins", n_bins, minimum=2)
     u = np.abs(a).astype(float) ** 2
     u_mean = float(u.mean())
     du = u_mean / bins_per_mean

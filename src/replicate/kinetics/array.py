@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import chain_length, positive
+from ..validate import chain_length, positive
 
 
 def wave_numbers(L: int) -> np.ndarray:

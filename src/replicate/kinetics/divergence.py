@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from .. import __version__
 from ._blas import single_blas_thread
-from ._validate import chain_length, finite_array, positive
+from ..validate import chain_length, finite_array, positive
 from .solve import steady_state
 from .spectrum import beta0
 from .thermal import perturbative_steady_state

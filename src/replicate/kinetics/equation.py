@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import positive
+from ..validate import positive
 
 
 def rate_matrix(omega: np.ndarray, gamma: np.ndarray, spectrum: Callable[[np.ndarray], np.ndarray],

@@ -13,7 +13,7 @@ from scipy.integrate import solve_ivp
 
 from .. import __version__
 from ._blas import single_blas_thread
-from ._validate import chain_length, finite, finite_array, positive
+from ..validate import chain_length, finite, finite_array, positive
 from .array import band_energies, overlap, wave_numbers
 from .equation import kinetic_jacobian, kinetic_rhs, rate_matrix, scaled_residual
 from .spectrum import beta0, cavity_spectrum

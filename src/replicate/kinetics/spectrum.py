@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import finite, positive
+from ..validate import finite, positive
 
 
 def drive_amplitude_sq(Delta: float, kappa: float, Omega0: float = 0.1) -> float:

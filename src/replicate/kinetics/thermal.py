@@ -11,7 +11,7 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from .. import __version__
-from ._validate import chain_length, finite, finite_array, positive
+from ..validate import chain_length, finite, finite_array, positive
 from .array import band_energies, wave_numbers
 from .spectrum import beta0
 

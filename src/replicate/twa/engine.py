@@ -10,7 +10,6 @@ the two steps within errors.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, TypeVar
 
 import numba
@@ -19,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .. import __version__
 from ..chain import ChainParams
+from ..validate import count, positive
 from . import kernels
 from .kernels import BLOCK
 from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
@@ -31,22 +31,6 @@ INTEGRATORS = {"heun": kernels.HEUN, "euler": kernels.EULER}
 
 class TWADivergenceError(FloatingPointError):
     """A trajectory became non-finite (time step too large for the dynamics)."""
-
-
-def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {value!r}")
-    return value
-
-
-def check_count(name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def n_steps(name: str, duration: float, dt: float) -> int:
@@ -65,8 +49,8 @@ def with_dt_halving(run: Callable[[float], T], dt: float | None, max_halvings: i
     grow a self-trapped high-density site (n ≳ 150) long after the start. The rerun repeats the
     same noise streams with a finer step; the step used is in the result's ``attrs["dt"]``.
     """
-    dt = DEFAULT_DT if dt is None else check_positive("dt", dt)
-    left = check_count("max_halvings", max_halvings, minimum=0)
+    dt = DEFAULT_DT if dt is None else positive("dt", dt)
+    left = count("max_halvings", max_halvings, minimum=0)
     while True:
         try:
             return run(dt)
@@ -88,8 +72,8 @@ class Simulation:
         if not isinstance(params, ChainParams):
             raise ValueError(f"params must be a ChainParams, got {type(params).__name__}")
         self.params = params
-        self.n_traj = check_count("n_traj", n_traj)
-        self.dt = DEFAULT_DT if dt is None else check_positive("dt", dt)
+        self.n_traj = count("n_traj", n_traj)
+        self.dt = DEFAULT_DT if dt is None else positive("dt", dt)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
@@ -98,7 +82,7 @@ class Simulation:
         self.integrator = integrator
         self.classical = bool(classical)
         self.initial_noise = (not self.classical) if initial_noise is None else bool(initial_noise)
-        self.nsub = check_count("noise_substeps", noise_substeps)
+        self.nsub = count("noise_substeps", noise_substeps)
         L = params.L
         self.nblocks = -(-self.n_traj // BLOCK)
         npad = self.nblocks * BLOCK

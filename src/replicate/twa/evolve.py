@@ -8,7 +8,8 @@ from tqdm.auto import tqdm
 from .. import observables as obs
 from ..chain import ChainParams
 from . import kernels
-from .engine import Simulation, check_count
+from .engine import Simulation
+from ..validate import count
 from .ness import N_BATCHES
 
 
@@ -41,7 +42,7 @@ def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, 
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
                      integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
     steps = step_grid(times, sim.dt)
-    keep = check_count("keep_trajectories", keep_trajectories, minimum=0)
+    keep = count("keep_trajectories", keep_trajectories, minimum=0)
     keep = min(keep, sim.n_traj)
     L = params.L
     buf = np.empty((6, L, sim.lanes))

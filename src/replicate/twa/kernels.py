@@ -60,6 +60,14 @@ def _draw_noise(rng, zr, zi, nrows, nsub, inv_sqrt_nsub):
                 zi[k, j] *= inv_sqrt_nsub
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _drift(ar, ai, nbr_r, nbr_i, w0, U, J, F, gl):
+    """Drift of Eq. (4) for one site and lane: (d Re α, d Im α)/dt, given the sums of the two
+    neighbours' real and imaginary parts."""
+    w = w0 + U * (ar * ar + ai * ai)
+    return w * ai - J * nbr_i - gl * ar, J * nbr_r - w * ar - F - gl * ai
+
+
 @njit(cache=True, error_model="numpy")
 def advance_block(xr, xi, rng, nsteps, method, dt, w0, U, J, drive, g, amp, noise_row, nrows,
                   nsub, pr, pi, tr, ti, zr, zi):
@@ -78,9 +86,8 @@ def advance_block(xr, xi, rng, nsteps, method, dt, w0, U, J, drive, g, amp, nois
             for j in range(BLOCK):
                 ar = xr[l, j]
                 ai = xi[l, j]
-                w = w0 + U * (ar * ar + ai * ai)
-                fr = w * ai - J * (xi[l - 1, j] + xi[l + 1, j]) - gl * ar
-                fi = J * (xr[l - 1, j] + xr[l + 1, j]) - w * ar - F - gl * ai
+                fr, fi = _drift(ar, ai, xr[l - 1, j] + xr[l + 1, j], xi[l - 1, j] + xi[l + 1, j],
+                                w0, U, J, F, gl)
                 if row >= 0:
                     nr = a * zr[row, j]
                     ni = a * zi[row, j]
@@ -107,11 +114,8 @@ def _finish_site(l, xr, xi, pr, pi, tr, ti, method, hdt, w0, U, J, drive, g):
     F = drive[l]
     gl = g[l]
     for j in range(BLOCK):
-        ar = pr[l, j]
-        ai = pi[l, j]
-        w = w0 + U * (ar * ar + ai * ai)
-        fr = w * ai - J * (pi[l - 1, j] + pi[l + 1, j]) - gl * ar
-        fi = J * (pr[l - 1, j] + pr[l + 1, j]) - w * ar - F - gl * ai
+        fr, fi = _drift(pr[l, j], pi[l, j], pr[l - 1, j] + pr[l + 1, j], pi[l - 1, j] + pi[l + 1, j],
+                        w0, U, J, F, gl)
         xr[l, j] = tr[l, j] + hdt * fr
         xi[l, j] = ti[l, j] + hdt * fi
 

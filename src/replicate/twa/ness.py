@@ -9,7 +9,8 @@ import xarray as xr
 
 from .. import observables as obs
 from ..chain import ChainParams
-from .engine import Simulation, check_count, check_positive, n_steps, with_dt_halving
+from .engine import Simulation, n_steps, with_dt_halving
+from ..validate import count, grid_edges, positive
 from .kernels import BLOCK, NQ
 
 DEFAULT_SAMPLE_EVERY = 0.1  # time between samples inside the window (units of 1/γ)
@@ -74,7 +75,7 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     def run(step: float) -> xr.Dataset:
         sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=classical,
                          integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
-        n_relax = n_steps("t_relax", check_positive("t_relax", t_relax, allow_zero=True), sim.dt)
+        n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
         plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid)  # checks before running
         sim.run(n_relax, progress=progress, desc="relax")
         ds = plan.average(sim, progress=progress)
@@ -100,29 +101,21 @@ class Window:
              g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None) -> "Window":
         """Check the window arguments of :func:`ness` against ``sim`` (its dt and L)."""
         L = sim.params.L
-        t_avg = check_positive("t_avg", t_avg)
+        t_avg = positive("t_avg", t_avg)
         if sample_every is None:
             every = max(1, round(DEFAULT_SAMPLE_EVERY / sim.dt))
         else:
-            every = n_steps("sample_every", check_positive("sample_every", sample_every), sim.dt)
+            every = n_steps("sample_every", positive("sample_every", sample_every), sim.dt)
             if every < 1:
                 raise ValueError(f"sample_every must be >= dt, got {sample_every!r}")
         n_samples = n_steps("t_avg", t_avg, sim.dt) // every
         if n_samples < 1:
             raise ValueError(f"t_avg={t_avg!r} is shorter than sample_every={every * sim.dt!r}")
         if g1_centre is not None:
-            g1_centre = check_count("g1_centre", g1_centre)
+            g1_centre = count("g1_centre", g1_centre)
             if g1_centre > L:
                 raise ValueError(f"g1_centre must be a site in 1..{L}, got {g1_centre}")
-        edges = None
-        if wigner_grid is not None:
-            try:
-                extent, bins = wigner_grid
-            except (TypeError, ValueError):
-                raise ValueError("wigner_grid must be (extent, bins)") from None
-            extent = check_positive("wigner_grid extent", extent)
-            bins = check_count("wigner_grid bins", bins)
-            edges = np.linspace(-extent, extent, bins + 1)
+        edges = None if wigner_grid is None else grid_edges("wigner_grid", wigner_grid)
         return cls(t_avg, every, n_samples, g1_centre, edges)
 
     def average(self, sim: Simulation, progress: bool = False) -> xr.Dataset:

@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from .. import observables as obs
 from ..chain import ChainParams
 from . import kernels
-from .engine import Simulation, check_count, check_positive, n_steps
+from .engine import Simulation, n_steps
+from ..validate import count, finite, positive
 from .evolve import step_grid
 from .kernels import BLOCK
 from .ness import N_BATCHES
@@ -78,7 +79,7 @@ def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, 
     """
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
                      integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
-    t_relax = check_positive("t_relax", t_relax, allow_zero=True)
+    t_relax = positive("t_relax", t_relax, allow_zero=True)
     n_relax = n_steps("t_relax", t_relax, sim.dt)
     kick = _check_kick(sim, site, eps, times)  # checks before running
     sim.run(n_relax, progress=progress, desc="relax")
@@ -88,15 +89,10 @@ def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, 
 
 
 def _check_kick(sim: Simulation, site: int, eps: float, times) -> tuple[int, float, np.ndarray]:
-    site = check_count("site", site)
+    site = count("site", site)
     if site > sim.params.L:
         raise ValueError(f"site must be in 1..{sim.params.L}, got {site}")
-    try:
-        eps = float(eps)
-    except (TypeError, ValueError):
-        raise ValueError(f"eps must be a real number, got {eps!r}") from None
-    if not math.isfinite(eps):
-        raise ValueError(f"eps must be finite, got {eps!r}")
+    eps = finite("eps", eps)
     step_grid(times, sim.dt)
     return site, eps, np.asarray(times, dtype=float)
 
@@ -136,7 +132,7 @@ def otoc_saturation(ds: xr.Dataset, window: float = DEFAULT_WINDOW) -> xr.Datase
 
     Returns ``D_sat(site)`` and ``D_sat_err`` (batch means over replica pairs).
     """
-    window = check_positive("window", window)
+    window = positive("window", window)
     tau = ds["tau"].values
     sel = ds["D_batch"].values[tau >= tau[-1] - window]  # (tau, site, batch)
     per_batch = sel.mean(0) * ds["batch_count"].values  # batch sums of window means

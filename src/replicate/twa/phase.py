@@ -14,7 +14,8 @@ import xarray as xr
 
 from ..chain import ChainParams
 from ..sweep import grid
-from .engine import Simulation, check_positive, n_steps, with_dt_halving
+from .engine import Simulation, n_steps, with_dt_halving
+from ..validate import positive
 from .ness import Window
 from .otoc import DEFAULT_WINDOW, otoc_from, otoc_saturation
 
@@ -41,8 +42,8 @@ def steady_point(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: flo
     xarray.Dataset over ``site``: ``n``, ``delta_n``, ``circular_variance``, ``D_sat`` (D_{1,m}
     saturation) with ``*_err``; attrs as :func:`replicate.twa.ness` plus ``dt`` actually used.
     """
-    check_positive("tau_max", tau_max)
-    check_positive("tau_step", tau_step)
+    positive("tau_max", tau_max)
+    positive("tau_step", tau_step)
     if tau_max < window:
         raise ValueError(f"tau_max={tau_max!r} must cover the saturation window {window!r}")
     return with_dt_halving(
@@ -52,7 +53,7 @@ def steady_point(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: flo
 
 def _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, dt) -> xr.Dataset:
     sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator="heun")
-    n_relax = n_steps("t_relax", check_positive("t_relax", t_relax, allow_zero=True), sim.dt)
+    n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
     win = Window.plan(sim, t_avg)
     taus = np.round(np.arange(0.0, tau_max + 0.5 * tau_step, tau_step) / sim.dt) * sim.dt
     sim.run(n_relax)

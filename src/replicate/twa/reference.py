@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..chain import ChainParams
-from .engine import DEFAULT_DT, check_count, check_positive, vacuum_noise
+from .engine import DEFAULT_DT, vacuum_noise
+from ..validate import count, positive
 from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
 
 
@@ -25,10 +26,10 @@ class Reference:
         if integrator not in ("heun", "euler"):
             raise ValueError(f"integrator must be 'heun' or 'euler', got {integrator!r}")
         self.p = params
-        self.n = check_count("n_traj", n_traj)
-        self.dt = DEFAULT_DT if dt is None else check_positive("dt", dt)
+        self.n = count("n_traj", n_traj)
+        self.dt = DEFAULT_DT if dt is None else positive("dt", dt)
         self.heun = integrator == "heun"
-        self.nsub = check_count("noise_substeps", noise_substeps)
+        self.nsub = count("noise_substeps", noise_substeps)
         L = params.L
         states = seed_states(seed, self.n)
         self.xr = np.zeros((L + 2, self.n))
