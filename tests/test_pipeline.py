@@ -104,3 +104,15 @@ def test_failed_run_leaves_output_untouched(tmp_path, monkeypatch, capsys):
     assert "failed" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fig1-")]
+
+
+@pytest.mark.parametrize("chapter", catalogue.chapters())
+def test_papermill_reads_every_parameter(chapter, capsys):
+    """papermill's own parser must see every parameter, or it warns 'Passed unknown parameter'
+    for a valid one on every rerun (its regex fails on some comments)."""
+    from papermill.translators import PythonTranslator
+
+    nb = load_notebook(chapter_source(chapter, ROOT))
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    seen = [p.name for p in PythonTranslator.inspect(cell)]
+    assert seen == list(chapter_parameters(nb)), capsys.readouterr().out
