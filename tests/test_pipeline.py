@@ -116,3 +116,26 @@ def test_papermill_reads_every_parameter(chapter, capsys):
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     seen = [p.name for p in PythonTranslator.inspect(cell)]
     assert seen == list(chapter_parameters(nb)), capsys.readouterr().out
+
+
+def _documented_runs():
+    import shlex
+
+    for doc in ("README.md", "book/reproduce.md"):
+        text = (ROOT / doc).read_text().replace("\\\n", " ")
+        for line in text.splitlines():
+            line = line.split("#")[0].strip()
+            if line.startswith("replicate run "):
+                yield doc, shlex.split(line)[2:]
+
+
+@pytest.mark.parametrize("doc, argv", list(_documented_runs()))
+def test_documented_run_examples_are_valid(doc, argv):
+    """Every `replicate run` example in the docs names a real figure and real, well-typed
+    parameters (checked without running the chapter)."""
+    from replicate.execute import parse_assignments, validate_parameters
+
+    args = cli.parser().parse_args(["run", *argv])
+    chapter = cli._chapter_of(args.figure)
+    declared = chapter_parameters(load_notebook(chapter_source(chapter, ROOT)))
+    validate_parameters(declared, {"profile": args.profile, **parse_assignments(args.parameter)}, chapter)
