@@ -139,3 +139,11 @@ def test_documented_run_examples_are_valid(doc, argv):
     chapter = cli._chapter_of(args.figure)
     declared = chapter_parameters(load_notebook(chapter_source(chapter, ROOT)))
     validate_parameters(declared, {"profile": args.profile, **parse_assignments(args.parameter)}, chapter)
+
+
+@pytest.mark.parametrize("chapter", catalogue.chapters())
+def test_chapter_title_has_no_math(chapter):
+    """Titles appear in the navigation, where MathJax does not render: plain text only."""
+    title = next(line for line in chapter_source(chapter, ROOT).read_text().splitlines()
+                 if line.startswith("# "))
+    assert "$" not in title and "\\(" not in title

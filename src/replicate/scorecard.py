@@ -5,6 +5,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from . import catalogue
 from .claims import LEDGER_SUFFIX, VERDICTS, Claim, claims_markdown, load
 
 _FIG = re.compile(r"Fig\.?\s*(\d+)", re.IGNORECASE)
@@ -41,18 +42,32 @@ def by_figure(claims: list[Claim]) -> dict[str, list[Claim]]:
 
 
 def write(claims: list[Claim], path: Path, profile_note: str = "") -> Path:
-    """Write ``book/scorecard.md``."""
-    papers = {"ferrari": "Ferrari et al. 2025", "ribeiro": "Ribeiro & Marquardt 2020"}
+    """Write ``book/scorecard.md``: counts per paper, a line per figure, then every claim
+    under its chapter."""
+    papers = {"ferrari": catalogue.FERRARI, "ribeiro": catalogue.RIBEIRO}
+    head = "| " + " | ".join(VERDICTS) + " | total |"
     lines = ["# Scorecard", "",
              "Every claim checked by the chapters of this book, with our measured value, its error "
              "and the verdict. Generated at build time from the claims ledgers of the executed "
              "chapters." + (f" {profile_note}" if profile_note else ""), "",
-             "| paper | " + " | ".join(VERDICTS) + " | total |", "|---|" + "---|" * (len(VERDICTS) + 1)]
+             "| paper " + head, "|---|" + "---|" * (len(VERDICTS) + 1)]
     for key, title in papers.items():
         cs = [c for c in claims if c.chapter.startswith(key + "-")]
         counts = Counter(c.verdict for c in cs)
         lines.append(f"| {title} | " + " | ".join(str(counts[v]) for v in VERDICTS) + f" | {len(cs)} |")
-    lines += ["", "## All claims", "", claims_markdown(claims, with_chapter=True) if claims
-              else "No chapter has been executed yet.", ""]
-    path.write_text("\n".join(lines))
+    figs = by_figure(claims)
+    lines += ["", "## By figure", "", "| figure | what | " + head[2:], "|---|---|" + "---|" * (len(VERDICTS) + 1)]
+    for f in catalogue.FIGURES:
+        cs = figs.get(f.id, [])
+        counts = Counter(c.verdict for c in cs)
+        cells = " | ".join(str(counts[v]) for v in VERDICTS) if cs else " | ".join("–" for _ in VERDICTS)
+        status = "" if f.chapter else " (no chapter yet)"
+        lines.append(f"| {f.id} | {f.title}{status} | {cells} | {len(cs)} |")
+    lines += ["", "## All claims", ""]
+    if not claims:
+        lines.append("No chapter has been executed yet.")
+    for chapter in dict.fromkeys(c.chapter for c in claims):
+        cs = [c for c in claims if c.chapter == chapter]
+        lines += [f"### {chapter}", "", summary(cs), "", claims_markdown(cs), ""]
+    path.write_text("\n".join(lines) + "\n")
     return path
