@@ -42,8 +42,8 @@ def by_figure(claims: list[Claim]) -> dict[str, list[Claim]]:
 
 
 def write(claims: list[Claim], path: Path, profile_note: str = "") -> Path:
-    """Write ``book/scorecard.md``: counts per paper, a line per figure, then every claim
-    under its chapter."""
+    """Write ``book/scorecard.md``: counts per paper, a line per figure, then every claim of
+    both papers in one table."""
     papers = {"ferrari": catalogue.FERRARI, "ribeiro": catalogue.RIBEIRO}
     head = "| " + " | ".join(VERDICTS) + " | total |"
     lines = ["# Scorecard", "",
@@ -63,11 +63,7 @@ def write(claims: list[Claim], path: Path, profile_note: str = "") -> Path:
         cells = " | ".join(str(counts[v]) for v in VERDICTS) if cs else " | ".join("–" for _ in VERDICTS)
         status = "" if f.chapter else " (no chapter yet)"
         lines.append(f"| {f.id} | {f.title}{status} | {cells} | {len(cs)} |")
-    lines += ["", "## All claims", ""]
-    if not claims:
-        lines.append("No chapter has been executed yet.")
-    for chapter in dict.fromkeys(c.chapter for c in claims):
-        cs = [c for c in claims if c.chapter == chapter]
-        lines += [f"### {chapter}", "", summary(cs), "", claims_markdown(cs), ""]
-    path.write_text("\n".join(lines) + "\n")
+    lines += ["", "## All claims", "", claims_markdown(claims, with_chapter=True) if claims
+              else "No chapter has been executed yet.", ""]
+    path.write_text("\n".join(lines))
     return path
