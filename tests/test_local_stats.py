@@ -1,5 +1,7 @@
 """Local statistics (SI Figs. 13-14): momentum distributions, kurtosis, domain classifier."""
 import numpy as np
+
+from replicate.observables import jackknife_dataset
 import pytest
 
 from replicate import local_stats as ls
@@ -83,7 +85,7 @@ def test_local_ness_matches_ness_and_vacuum():
     assert np.allclose(loc.p_density.sum("p") * h + loc.p_outside, 1.0)
     assert np.all(loc.p_density_err.values[loc.p_density.values > 0] > 0)
     # jackknife_local reproduces the dataset's own errors
-    val, err = ls.jackknife_local(loc, ls.local_observables)
+    val, err = jackknife_dataset(loc, ls.local_observables)
     assert np.allclose(err["p2"], loc.p2_err.values)
 
 

@@ -6,42 +6,42 @@ from replicate import spatial, twa
 from replicate.chain import ChainParams
 
 
-def test_relaxation_length_of_a_linear_profile():
+def test_half_decay_distance_and_censoring():
     """n = 100 − 2(ℓ − 1): half maximum (50) is reached exactly at distance 25."""
-    n = 100.0 - 2.0 * np.arange(50)
-    res = spatial.relaxation_length(n, np.full(50, 0.1))
-    assert res.value == pytest.approx(25.0) and not res.censored
-    # error: h = n_max/2 moves by 0.05 → 0.025 sites; n_a, n_b interpolation weights
-    assert 0.0 < res.error < 0.1
-
-
-def test_relaxation_length_error_matches_monte_carlo():
-    rng = np.random.default_rng(1)
-    n0 = 40.0 * np.exp(-np.arange(30) / 12.0) + 5.0
-    sig = np.full(30, 0.3)
-    est = spatial.relaxation_length(n0, sig)
-    draws = [spatial.relaxation_length(n0 + sig * rng.standard_normal(30), sig).value
-             for _ in range(4000)]
-    assert np.mean(draws) == pytest.approx(est.value, abs=0.05)
-    assert np.std(draws) == pytest.approx(est.error, rel=0.1)
-
-
-def test_relaxation_length_censored_and_plateau():
-    flat = spatial.relaxation_length(np.full(10, 3.0), np.zeros(10))
-    assert flat.censored and flat.value == 9
+    assert spatial.half_decay_distance(100.0 - 2.0 * np.arange(50)) == pytest.approx(25.0)
+    assert spatial.half_decay_distance(np.full(10, 3.0)) == np.inf
     with pytest.raises(ValueError, match="fraction"):
-        spatial.relaxation_length(np.ones(5), np.ones(5), fraction=1.5)
+        spatial.half_decay_distance(np.ones(5), fraction=1.5)
 
 
-def test_drop_fraction_limits():
+def test_right_half_drop_limits():
     L = 41
     ell = np.arange(L)
-    lin = 40.0 - ell                       # linear: half the drop in each half
-    assert spatial.drop_fraction(lin, np.zeros(L))[0] == pytest.approx(0.5)
-    fast = 1 + 30 * np.exp(-ell / 2.0)     # decays just past the drive
-    assert spatial.drop_fraction(fast, np.zeros(L))[0] < 0.01
-    late = 31 - 30 * np.exp(-(L - 1 - ell) / 2.0)  # plateau, falls at the right end
-    assert spatial.drop_fraction(late, np.zeros(L))[0] > 0.99
+    assert spatial.right_half_drop(40.0 - ell) == pytest.approx(0.5)          # linear
+    assert spatial.right_half_drop(1 + 30 * np.exp(-ell / 2.0)) < 0.01          # decays early
+    assert spatial.right_half_drop(31 - 30 * np.exp(-(L - 1 - ell) / 2.0)) > 0.99  # falls late
+
+
+def _batched(profile, noise, nb, rng):
+    """A NESS-like Dataset whose batch means scatter around ``profile`` (correlated along the
+    chain: a common shift per batch plus independent site noise)."""
+    m2 = profile[:, None] + 0.5 + noise * (rng.standard_normal((1, nb)) + 0.3 * rng.standard_normal((profile.size, nb)))
+    import xarray as xr
+    return xr.Dataset({"batch_means": (("moment", "site", "batch"), m2[None])},
+                      coords={"moment": ["m2"], "site": np.arange(1, profile.size + 1),
+                              "batch_count": ("batch", np.full(nb, 10))})
+
+
+def test_jackknife_error_of_xi_matches_repeated_experiments():
+    """The jackknife error of ξ_n over batches equals the spread of ξ_n over independent
+    repetitions, also with site-to-site correlations (which independent propagation misses)."""
+    rng = np.random.default_rng(1)
+    n0 = 40.0 * np.exp(-np.arange(30) / 12.0) + 5.0
+    reps = [spatial.relaxation_length(_batched(n0, 2.0, 32, rng)) for _ in range(400)]
+    values, errors = np.array([r.value for r in reps]), np.array([r.error for r in reps])
+    assert np.std(values) == pytest.approx(np.median(errors), rel=0.15)
+    f2 = [spatial.drop_fraction(_batched(n0, 2.0, 32, rng)) for _ in range(400)]
+    assert np.std([v for v, _ in f2]) == pytest.approx(np.median([e for _, e in f2]), rel=0.15)
 
 
 def test_exponential_fit_exact_and_pulls():

@@ -76,3 +76,14 @@ def test_ness_halves_dt_on_divergence():
         twa.ness(p, dt=0.6, **kw)
     with pytest.raises(ValueError, match="max_halvings"):
         twa.ness(p, dt=0.6, max_halvings=-1, **kw)
+
+
+def test_keep_batches_reproduces_the_errors():
+    """jackknife_dataset on the batch means returns ness's own values and errors."""
+    from replicate.observables import delta_n, jackknife_dataset, n_photons
+
+    ds = twa.ness(ChainParams(L=4, F=3.0), n_traj=96, t_relax=2.0, t_avg=2.0, keep_batches=True)
+    val, err = jackknife_dataset(ds, lambda m: {"n": n_photons(m["m2"]), "dn": delta_n(m["m2"], m["m4"])})
+    np.testing.assert_allclose(val["n"], ds["n"].values, rtol=1e-12)
+    np.testing.assert_allclose(err["dn"], ds["delta_n_err"].values, rtol=1e-10)
+    assert "batch_means" not in twa.ness(ChainParams(L=4, F=3.0), n_traj=8, t_relax=0.5, t_avg=0.5)

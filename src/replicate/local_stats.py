@@ -22,7 +22,7 @@ which gives the boundary :data:`KAPPA_RING` = (3/2)(π/2 − 2) ≈ −0.644 bet
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 import xarray as xr
@@ -101,7 +101,7 @@ def local_ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float
         ``p_density(site, p)`` (normalised to the fraction inside the grid) with ``p_density_err``;
         ``p_outside``; and ``batch_means(moment, site, batch)`` with coordinate ``batch_count``
         (trajectories per batch), for jackknife errors of derived quantities
-        (:func:`jackknife_local`).
+        (:func:`replicate.observables.jackknife_dataset`).
     """
     from tqdm.auto import tqdm
 
@@ -162,18 +162,6 @@ def local_ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float
     attrs.update(t_relax=t_relax, t_avg=window.t_avg, sample_every=every * sim.dt, n_samples=n_samples,
                  n_batches=nb, p_extent=extent, p_bins=bins)
     return xr.Dataset(data, coords=coords, attrs=attrs)
-
-
-def jackknife_local(ds: xr.Dataset, stat: Callable[[dict], Mapping[str, np.ndarray]]
-                    ) -> tuple[dict, dict]:
-    """Value and jackknife error of ``stat(means)`` for a :func:`local_ness` dataset.
-
-    ``means`` maps each name in :data:`MOMENTS` to an array over sites (pooled or leave-one-batch-out);
-    ``stat`` returns a dict of arrays (e.g. a relaxation length fitted to ``n``).
-    """
-    counts = ds["batch_count"].values
-    sums = {m: ds["batch_means"].sel(moment=m).values * counts for m in MOMENTS}
-    return obs.jackknife(stat, sums, counts)
 
 
 def kurtosis_u1(n, delta_n):

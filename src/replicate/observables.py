@@ -119,3 +119,25 @@ def jackknife(stat: Callable[[dict], Mapping[str, np.ndarray]], sums: Mapping[st
             dev = v - v.mean(-1, keepdims=True)
         err[k] = np.sqrt((nb - 1) / nb * (dev * dev).sum(-1))
     return dict(full), err
+
+
+def jackknife_dataset(ds, stat: Callable[[dict], Mapping[str, np.ndarray]]) -> tuple[dict, dict]:
+    """Value and jackknife error of ``stat(means)`` for a Dataset carrying per-batch moment means,
+    ``batch_means(moment, site, batch)`` with ``batch_count(batch)`` (from
+    ``replicate.twa.ness(..., keep_batches=True)`` or ``replicate.local_stats.local_ness``).
+
+    ``means`` maps each moment name to an array over sites (pooled) or (site, batch)
+    (leave-one-batch-out); see :func:`columnwise` for statistics of a whole site profile.
+    """
+    counts = ds["batch_count"].values
+    sums = {str(m): ds["batch_means"].sel(moment=m).values * counts for m in ds["moment"].values}
+    return jackknife(stat, sums, counts)
+
+
+def columnwise(func: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], np.ndarray]:
+    """Lift a function of one site profile (1-d) to the (site,) or (site, batch) arrays that
+    :func:`jackknife` passes to a statistic."""
+    def lifted(x):
+        x = np.asarray(x)
+        return func(x) if x.ndim == 1 else np.array([func(c) for c in x.T])
+    return lifted

@@ -7,18 +7,19 @@ variance V_ℓ (§2.3 of the notes), in g^(1) (Eq. 7) and in the local Wigner fu
 below are our operational definitions:
 
 * :func:`relaxation_length` — ξ_n, the distance from the driven site at which n_ℓ first falls
-  below a fraction of its maximum (linear interpolation between sites);
+  below a fraction of its maximum (linear interpolation between sites, :func:`half_decay_distance`);
 * :func:`drop_fraction` — how much of the fall of n_ℓ happens in the right half of the chain
-  (decay "just past the drive" vs "only near the right end");
+  (decay "just past the drive" vs "only near the right end", :func:`right_half_drop`);
 * :func:`exponential_fit`, :func:`phase_length` — ξ_φ from g^(1)_{c,c±r} ∝ e^{−r/ξ_φ};
 * :func:`site_samples`, :func:`radial_profile` — the rotation average of W_ℓ with jackknife
   errors and a ring/bell contrast;
 * :func:`anisotropy`, :func:`circular_variance_floor` — rotation invariance and the sampling
   floor of V for uniform phases;
 
-Errors propagate per-site standard errors as independent (the NESS Dataset of
-:func:`replicate.twa.ness` carries no cross-site covariance); Wigner-sample errors are
-jackknife errors over batches of whole trajectories, as in :mod:`replicate.observables`.
+ξ_n and f₂ carry jackknife errors over batches of whole trajectories (they need the batch means
+of ``twa.ness(..., keep_batches=True)``), so the strong correlations between neighbouring sites
+are kept; the ξ_φ fit weights the g^(1) points with their own errors as independent (its χ²/dof
+is reported). Wigner-sample errors are jackknife errors too, as in :mod:`replicate.observables`.
 """
 from __future__ import annotations
 
@@ -44,70 +45,64 @@ class Length:
     censored: bool = False
 
 
-def _profile(n, n_err) -> tuple[np.ndarray, np.ndarray]:
+def _profile(n) -> np.ndarray:
     n = np.asarray(n, dtype=float)
-    e = np.asarray(n_err, dtype=float)
-    if n.ndim != 1 or n.size < 2 or e.shape != n.shape:
-        raise ValueError("n and n_err must be 1-d arrays of the same length >= 2")
-    if not (np.all(np.isfinite(n)) and np.all(np.isfinite(e)) and np.all(e >= 0)):
-        raise ValueError("n must be finite and n_err finite and >= 0")
-    return n, e
+    if n.ndim != 1 or n.size < 2 or not np.all(np.isfinite(n)):
+        raise ValueError("n must be a finite 1-d profile of length >= 2")
+    return n
 
 
-def relaxation_length(n, n_err, fraction: float = 0.5) -> Length:
-    """ξ_n: distance (sites) from the driven site ℓ = 1 at which n_ℓ first drops below
-    ``fraction`` · max_ℓ n_ℓ after its maximum.
-
-    With a the last site (1-based) above h = f·n_max and b = a + 1 below it,
-    ξ_n = (a − 1) + (n_a − h)/(n_a − n_b). The error propagates the independent errors of n_a,
-    n_b and n_max. If n never drops below h, ξ_n ≥ L − 1: returns L − 1, error 0, censored.
-    """
-    n, e = _profile(n, n_err)
+def half_decay_distance(n, fraction: float = 0.5) -> float:
+    """Distance (sites) from the driven site ℓ = 1 at which the profile ``n`` first drops below
+    ``fraction`` · max n after its maximum, linearly interpolated between sites: with a the last
+    site (0-based) above h = f·n_max and b = a + 1, a + (n_a − h)/(n_a − n_b). ``inf`` if n never
+    drops below h (the length is then at least L − 1)."""
+    n = _profile(n)
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
-    L = n.size
     i_max = int(np.argmax(n))
     h = fraction * n[i_max]
     below = np.flatnonzero(n[i_max:] < h)
     if below.size == 0:
-        return Length(float(L - 1), 0.0, True)
+        return float("inf")
     b = i_max + int(below[0])
     a = b - 1
-    d = n[a] - n[b]
-    xi = a + (n[a] - h) / d  # 0-based a = distance of site a from site 1
-    grad = np.zeros(L)
-    grad[a] += (h - n[b]) / d**2
-    grad[b] += (n[a] - h) / d**2
-    grad[i_max] += -fraction / d
-    return Length(float(xi), float(np.sqrt(np.sum((grad * e) ** 2))))
+    return float(a + (n[a] - h) / (n[a] - n[b]))
 
 
-def drop_fraction(n, n_err) -> tuple[float, float]:
-    """Share of the fall of n_ℓ (from its maximum to the last site) that lies in the right half.
-
-    f₂ = (n_mid − n_L)/(n_max − n_L), n_mid = n at ℓ = (L + 1)/2 (mean of the two central sites
-    for even L). f₂ < ½: most of the decay is on the drive side ("decays just past the driven
-    site"); f₂ > ½: the profile stays high and falls near the right end. Error: independent
-    propagation.
-    """
-    n, e = _profile(n, n_err)
+def right_half_drop(n) -> float:
+    """Share of the fall of ``n`` (from its maximum to the last site) that lies in the right half:
+    f₂ = (n_mid − n_L)/(n_max − n_L), n_mid at ℓ = (L + 1)/2 (mean of the two central sites for
+    even L). f₂ < ½: most of the decay is on the drive side; f₂ > ½: the profile stays high and
+    falls near the right end."""
+    n = _profile(n)
     L = n.size
-    i_max = int(np.argmax(n))
-    if i_max == L - 1:
+    if int(np.argmax(n)) == L - 1:
         raise ValueError("n must not peak at the last site")
-    w = np.zeros(L)
-    if L % 2:
-        w[L // 2] = 1.0
-    else:
-        w[L // 2 - 1] = w[L // 2] = 0.5
-    n_mid = float(w @ n)
-    top, bottom = n[i_max], n[-1]
-    num, den = n_mid - bottom, top - bottom
-    f2 = num / den
-    grad = w / den
-    grad[-1] += (-den + num) / den**2
-    grad[i_max] += -num / den**2
-    return float(f2), float(np.sqrt(np.sum((grad * e) ** 2)))
+    n_mid = n[L // 2] if L % 2 else 0.5 * (n[L // 2 - 1] + n[L // 2])
+    return float((n_mid - n[-1]) / (n.max() - n[-1]))
+
+
+def relaxation_length(ds: xr.Dataset, fraction: float = 0.5) -> Length:
+    """ξ_n of a NESS Dataset with batch means (``twa.ness(..., keep_batches=True)``): the
+    :func:`half_decay_distance` of its photon-number profile, with the jackknife error over
+    trajectory batches (which keeps the correlations between sites). Censored at L − 1 if n
+    never falls below the threshold."""
+    classical = bool(ds.attrs.get("classical", 0))
+    val, err = obs.jackknife_dataset(ds, lambda m: {"xi": obs.columnwise(
+        lambda n: half_decay_distance(n, fraction))(obs.n_photons(m["m2"], classical))})
+    L = ds.sizes["site"]
+    if not np.isfinite(val["xi"]):
+        return Length(float(L - 1), 0.0, True)
+    return Length(float(val["xi"]), float(err["xi"]) if np.isfinite(err["xi"]) else float("nan"))
+
+
+def drop_fraction(ds: xr.Dataset) -> tuple[float, float]:
+    """(f₂, jackknife error) of :func:`right_half_drop` for a NESS Dataset with batch means."""
+    classical = bool(ds.attrs.get("classical", 0))
+    val, err = obs.jackknife_dataset(ds, lambda m: {"f2": obs.columnwise(right_half_drop)(
+        obs.n_photons(m["m2"], classical))})
+    return float(val["f2"]), float(err["f2"])
 
 
 @dataclass(frozen=True)

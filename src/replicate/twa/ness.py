@@ -21,7 +21,7 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
          seed: int = 0, classical: bool = False, integrator: str = "heun",
          sample_every: float | None = None, alpha0=None, initial_noise: bool | None = None,
          g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None,
-         max_halvings: int = 0, progress: bool = False) -> xr.Dataset:
+         max_halvings: int = 0, keep_batches: bool = False, progress: bool = False) -> xr.Dataset:
     """Steady-state observables of Eq. (4) averaged over trajectories and a time window.
 
     Each trajectory starts from the vacuum Wigner function (plus ``alpha0`` if given), is evolved
@@ -58,6 +58,10 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     wigner_grid : (extent, bins), optional
         Per-site Wigner histogram (SI Eq. 33) on the square [−extent, extent]² with bins × bins
         equal bins, normalised so that it integrates to the fraction of samples inside the square.
+    keep_batches : bool
+        Also return ``batch_means(moment, site, batch)`` and ``batch_count(batch)``: the batch
+        means of the Wigner moments, for jackknife errors of any derived quantity
+        (:func:`replicate.observables.jackknife_dataset`).
     max_halvings : int
         If a trajectory diverges, rerun with half the time step, at most this many times
         (:func:`replicate.twa.engine.with_dt_halving`); 0 raises :class:`TWADivergenceError`.
@@ -78,7 +82,7 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
         n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
         plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid)  # checks before running
         sim.run(n_relax, progress=progress, desc="relax")
-        ds = plan.average(sim, progress=progress)
+        ds = plan.average(sim, keep_batches=keep_batches, progress=progress)
         ds.attrs.update(t_relax=t_relax,
                         alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
         return ds
@@ -118,8 +122,9 @@ class Window:
         edges = None if wigner_grid is None else grid_edges("wigner_grid", wigner_grid)
         return cls(t_avg, every, n_samples, g1_centre, edges)
 
-    def average(self, sim: Simulation, progress: bool = False) -> xr.Dataset:
-        """Advance ``sim`` through the window, accumulating in the kernel; the NESS Dataset."""
+    def average(self, sim: Simulation, keep_batches: bool = False, progress: bool = False) -> xr.Dataset:
+        """Advance ``sim`` through the window, accumulating in the kernel; the NESS Dataset
+        (with the batch means of the moments if ``keep_batches``, see :func:`ness`)."""
         L = sim.params.L
         g1_centre, every, n_samples, edges = self.g1_centre, self.every, self.n_samples, self.edges
         hist, lo, inv = None, 0.0, 0.0
@@ -153,6 +158,9 @@ class Window:
             data[k] = ("site", v)
             data[k + "_err"] = ("site", err[k])
         coords = {"site": np.arange(1, L + 1)}
+        if keep_batches:
+            data["batch_means"] = (("moment", "site", "batch"), np.stack([batch[k] for k in names]) / counts)
+            coords.update(moment=list(names), batch_count=("batch", counts))
         if hist is not None:
             centres = 0.5 * (edges[1:] + edges[:-1])
             area = (edges[1] - edges[0]) ** 2
