@@ -169,6 +169,15 @@ class Simulation:
                         f"non-finite Wigner amplitudes before t = {self.t:g} with dt = {self.dt:g} "
                         f"({self.integrator}); rerun with a smaller dt (e.g. dt={self.dt / 2:g})")
 
+    def walk(self, steps: np.ndarray, *, progress: bool = False, desc: str = "TWA"):
+        """Advance to each step count of the non-decreasing grid ``steps`` (counted from now),
+        yielding its index there: ``for i in sim.walk(steps): measure(i)``."""
+        done = 0
+        for i, s in enumerate(tqdm(steps, desc=desc, disable=not progress, leave=False)):
+            self.run(int(s - done))
+            done = int(s)
+            yield i
+
     def alpha(self) -> np.ndarray:
         """Current complex amplitudes of the real trajectories, shape (L, n_traj)."""
         xr = self.xr[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]

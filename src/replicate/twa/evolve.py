@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from .. import observables as obs
 from ..chain import ChainParams
@@ -49,10 +48,7 @@ def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, 
     nb = max(1, min(N_BATCHES, sim.n_traj))
     sums = np.empty((steps.size, 6, L, nb))
     traces = np.empty((steps.size, L, keep))
-    done = 0
-    for i, s in enumerate(tqdm(steps, desc="evolve", disable=not progress, leave=False)):
-        sim.run(int(s - done))
-        done = int(s)
+    for i in sim.walk(steps, progress=progress, desc="evolve"):
         kernels.snapshot(sim.xr, sim.xi, buf)
         sums[i], counts = obs.batch_sums(buf[..., :sim.n_traj], nb)
         traces[i] = buf[0, :, :keep]

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from .. import observables as obs
 from ..chain import ChainParams
@@ -111,10 +110,7 @@ def otoc_from(sim: Simulation, site: int = 1, eps: float = 1e-4, times=(0.0,), *
     dec = np.empty((L, pairs.nblocks * (BLOCK // 2)))
     nb = max(1, min(N_BATCHES, sim.n_traj))
     sums = np.empty((steps.size, L, nb))
-    done = 0
-    for i, s in enumerate(tqdm(steps, desc="otoc", disable=not progress, leave=False)):
-        pairs.run(int(s - done))
-        done = int(s)
+    for i in pairs.walk(steps, progress=progress, desc="otoc"):
         kernels.pair_decorrelation(pairs.xr, pairs.xi, dec)
         sums[i], counts = obs.batch_sums(dec[:, :sim.n_traj], nb)
     value, err = obs.jackknife(lambda m: {"D": m["D"]}, {"D": sums}, counts)
