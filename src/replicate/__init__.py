@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-_SUBMODULES = ("twa", "kinetics", "exact", "cumulants", "observables", "claims", "sweep")
+_SUBMODULES = ("twa", "kinetics", "exact", "cumulants", "stats", "sweep", "analysis", "pipeline")
 
 __all__ = ["ChainParams", "__version__", *_SUBMODULES]
 

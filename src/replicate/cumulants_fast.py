@@ -31,7 +31,7 @@ from numba import njit
 from scipy.integrate._ivp import dop853_coefficients as _dop
 from tqdm.auto import tqdm
 
-from replicate import observables as obs
+from replicate import stats
 from replicate.chain import as_chain
 from replicate.cumulants import _attrs, _check_times
 from replicate.exact import chain_rates, mandel_q
@@ -289,7 +289,7 @@ def window_errors(n: np.ndarray, n2: np.ndarray, n_blocks: int) -> tuple[np.ndar
     counts = np.array([b.size for b in blocks], float)
     sums = {"n": np.stack([n[b].sum(0) for b in blocks], -1),
             "n2": np.stack([n2[b].sum(0) for b in blocks], -1)}
-    _, err = obs.jackknife(lambda m: {"n": m["n"], "delta_n": mandel_q(m["n"], m["n2"])},
+    _, err = stats.jackknife(lambda m: {"n": m["n"], "delta_n": mandel_q(m["n"], m["n2"])},
                            sums, counts)
     return err["n"], err["delta_n"]
 

@@ -44,12 +44,3 @@ def overlap(L: int, exact: bool = True) -> np.ndarray:
         g[np.diag_indices(L)] = 1.5 / (L + 1)
     return g
 
-
-def density_of_states(omega: np.ndarray, J: float = 1.0) -> np.ndarray:
-    """D(ω) = 1/[2πJ √(1 − (ω/2J)²)] for |ω| < 2J, else 0 (normalised to 1)."""
-    J = positive("J", J)
-    w = np.asarray(omega, dtype=float) / (2 * J)
-    out = np.zeros_like(w)
-    inside = np.abs(w) < 1
-    out[inside] = 1.0 / (2 * np.pi * J * np.sqrt(1 - w[inside] ** 2))
-    return out

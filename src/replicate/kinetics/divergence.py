@@ -10,7 +10,6 @@ import xarray as xr
 from tqdm import tqdm
 
 from .. import __version__
-from ._blas import single_blas_thread
 from ..validate import chain_length, finite_array, positive
 from .solve import steady_state
 from .spectrum import beta0
@@ -56,8 +55,7 @@ def divergence_map(Deltas, kappas, *, N: float = 50, L: int = 100, J: float = 1.
     grid = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
     for i, j in tqdm(grid, disable=not progress, desc="(Δ, κ) map", mininterval=5.0):
         D, k = Deltas[i], kappas[j]
-        with single_blas_thread():
-            ss = steady_state(D, k, N=N, L=L, J=J, exact_overlap=exact_overlap)
+        ss = steady_state(D, k, N=N, L=L, J=J, exact_overlap=exact_overlap)
         pert = perturbative_steady_state(D, k, N=N, L=L, J=J)
         n = ss["n"].values
         valid[i, j] = bool(pert.attrs["valid"])

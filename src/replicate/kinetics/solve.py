@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from scipy.integrate import solve_ivp
+from threadpoolctl import ThreadpoolController
 
 from .. import __version__
-from ._blas import single_blas_thread
 from ..validate import chain_length, finite, finite_array, positive
 from .array import band_energies, overlap, wave_numbers
 from .equation import kinetic_jacobian, kinetic_rhs, rate_matrix, scaled_residual
@@ -20,6 +20,14 @@ from .spectrum import beta0, cavity_spectrum
 from .thermal import bose_einstein, perturbative_steady_state
 
 RESIDUAL_TOL = 1e-10
+_THREADPOOLS = ThreadpoolController()
+
+
+def one_blas_thread():
+    """Context manager: BLAS on one thread. The kinetic problems are L×L with L ~ 100, where
+    multi-threaded OpenBLAS only adds synchronisation (on a busy 2-core machine it made the
+    steady-state solver ~20× slower); the numbers do not depend on it."""
+    return _THREADPOOLS.limit(limits=1, user_api="blas")
 
 
 def cavity_rates(Delta: float, kappa: float, *, L: int = 100, J: float = 1.0, Omega0: float = 0.1,
@@ -63,7 +71,7 @@ def evolve(Delta: float, kappa: float, *, n0, times, L: int = 100, J: float = 1.
     omega, W = cavity_rates(Delta, kappa, L=L, J=J, Omega0=Omega0, exact_overlap=exact_overlap)
     n0 = np.broadcast_to(finite_array("n0", n0, nonnegative=True), omega.shape).astype(float)
     times = finite_array("times", np.atleast_1d(times), nonnegative=True)
-    with single_blas_thread():
+    with one_blas_thread():
         n = evolve_rates(W, n0, times)
     return xr.Dataset(
         {"n": (("time", "omega"), n)},
@@ -172,7 +180,7 @@ def steady_state(Delta: float, kappa: float, *, N: float = 50, L: int = 100, J: 
     b0 = beta0(Delta, kappa)
     pert = perturbative_steady_state(Delta, kappa, N=N, L=L, J=J)
     guesses = [bose_einstein(omega, b0, N), pert["n_raw"].values if pert.attrs["valid"] else None]
-    with single_blas_thread():
+    with one_blas_thread():
         n, err, method = steady_state_rates(W, N, guesses)
     return xr.Dataset(
         {"n": ("omega", n)},

@@ -1,15 +1,21 @@
 """Truncated-Wigner engine for the driven-dissipative Bose-Hubbard chain (Ferrari et al. 2025).
 
-Public entry points: :func:`ness` (steady state), :func:`evolve` (observables on a time grid),
-:func:`otoc` and :func:`otoc_saturation` (phase OTOC, Eqs. 6/15), :func:`autocorrelation`
-(SI Eq. 46). :mod:`.reference` holds the
-plain-NumPy twin used as oracle and speed reference; :mod:`.bench` measures both.
+Public drivers, each returning an ``xarray.Dataset``: :func:`ness` (steady state), :func:`evolve`
+(observables on a time grid), :func:`otoc`, :func:`otoc_eps_scan` and :func:`otoc_saturation`
+(phase OTOC, Eqs. 6/15), :func:`autocorrelation` (SI Eq. 46), :func:`site_samples` and
+:func:`local_ness` (per-site samples and momentum histograms), :func:`phase_diagram` (the (L, F)
+plane). :mod:`.engine` holds :class:`~.engine.Simulation`, the one builder of runs;
+:mod:`.reference` the plain-NumPy twin used as oracle and speed reference; :mod:`.bench`
+measures both.
 """
 from .correlation import autocorrelation
 from .engine import DEFAULT_DT, TWADivergenceError
 from .evolve import evolve
 from .ness import ness
-from .otoc import otoc, otoc_saturation
+from .otoc import otoc, otoc_eps_scan, otoc_saturation
+from .phase import phase_diagram, steady_point
+from .samples import local_ness, site_samples
 
-__all__ = ["ness", "evolve", "otoc", "otoc_saturation", "autocorrelation", "DEFAULT_DT",
+__all__ = ["ness", "evolve", "otoc", "otoc_eps_scan", "otoc_saturation", "autocorrelation",
+           "site_samples", "local_ness", "phase_diagram", "steady_point", "DEFAULT_DT",
            "TWADivergenceError"]

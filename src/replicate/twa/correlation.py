@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from .. import observables as obs
+from .. import stats
 from ..chain import ChainParams
 from ..validate import count, positive
 from .engine import Simulation, n_steps, with_dt_halving
@@ -64,15 +64,15 @@ def autocorrelation(params: ChainParams, *, sites: Sequence[int], n_lags: int, n
                 prod[k] += np.conj(a) * ring[(i - k) % K]  # α*(t_i) α(t_i − τ_k)
         pairs = (win.n_samples - np.arange(K))[:, None, None]
         per_traj = prod / pairs  # time averages per trajectory: (lag, site, traj)
-        re, counts = obs.batch_sums(per_traj.real.transpose(1, 0, 2), N_BATCHES)
-        im, _ = obs.batch_sums(per_traj.imag.transpose(1, 0, 2), N_BATCHES)
+        re, counts = stats.batch_sums(per_traj.real.transpose(1, 0, 2), N_BATCHES)
+        im, _ = stats.batch_sums(per_traj.imag.transpose(1, 0, 2), N_BATCHES)
 
         def stat(m):
             norm = m["re"][:, :1]  # C(0) = <|α|²>, real
             c_re, c_im = m["re"] / norm, m["im"] / norm
             return {"C_re": c_re, "C_im": c_im, "C_abs": np.hypot(c_re, c_im)}
 
-        value, err = obs.jackknife(stat, {"re": re, "im": im}, counts)
+        value, err = stats.jackknife(stat, {"re": re, "im": im}, counts)
         data = {}
         for k, v in value.items():
             data[k] = (("site", "tau"), v)

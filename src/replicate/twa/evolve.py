@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .. import observables as obs
+from .. import stats
+from . import observables as obs
 from ..chain import ChainParams
 from . import kernels
 from .engine import Simulation
@@ -50,10 +51,10 @@ def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, 
     traces = np.empty((steps.size, L, keep))
     for i in sim.walk(steps, progress=progress, desc="evolve"):
         kernels.snapshot(sim.xr, sim.xi, buf)
-        sums[i], counts = obs.batch_sums(buf[..., :sim.n_traj], nb)
+        sums[i], counts = stats.batch_sums(buf[..., :sim.n_traj], nb)
         traces[i] = buf[0, :, :keep]
     batch = {k: sums[:, q] for q, k in enumerate(obs.MOMENTS)}
-    value, err = obs.jackknife(lambda m: obs.standard(m, sim.classical), batch, counts)
+    value, err = stats.jackknife(lambda m: obs.standard(m, sim.classical), batch, counts)
     data = {}
     for k, v in value.items():
         data[k] = (("time", "site"), v)

@@ -7,7 +7,8 @@ import numba
 import numpy as np
 import xarray as xr
 
-from .. import observables as obs
+from .. import stats
+from . import observables as obs
 from ..chain import ChainParams
 from .engine import Simulation, n_steps, with_dt_halving
 from ..validate import count, grid_edges, positive
@@ -44,7 +45,7 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     classical : bool
         Gross-Pitaevskii limit, SI Eq. (35): no −1 in U(|α|²−1), no noise, α(0) = alpha0 or 0.
         The observables then read α as a classical field (n = ⟨|α|²⟩, δn = Var|α|²/⟨|α|²⟩,
-        see :mod:`replicate.observables`).
+        see :mod:`replicate.twa.observables`).
     initial_noise : bool, optional
         Add vacuum Wigner samples to α(0) (default: True for the TWA, False if ``classical``).
         ``classical=True, initial_noise=True`` is a classical ensemble started from the vacuum
@@ -61,7 +62,7 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     keep_batches : bool
         Also return ``batch_means(moment, site, batch)`` and ``batch_count(batch)``: the batch
         means of the Wigner moments, for jackknife errors of any derived quantity
-        (:func:`replicate.observables.jackknife_dataset`).
+        (:func:`replicate.twa.observables.jackknife_dataset`).
     max_halvings : int
         If a trajectory diverges, rerun with half the time step, at most this many times
         (:func:`replicate.twa.engine.with_dt_halving`); 0 raises :class:`TWADivergenceError`.
@@ -137,7 +138,7 @@ class Window:
                 hist_lo=lo, hist_inv=inv, progress=progress, desc="average")
 
         per_traj = acc.transpose(1, 2, 0, 3).reshape(NQ, L, -1)[..., :sim.n_traj] / n_samples
-        sums, counts = obs.batch_sums(per_traj, N_BATCHES)
+        sums, counts = stats.batch_sums(per_traj, N_BATCHES)
         names = obs.MOMENTS + ("cre", "cim", "re2", "im2")
         batch = dict(zip(names, sums))
         same = np.arange(1, L + 1) == (g1_centre or 1)
@@ -152,7 +153,7 @@ class Window:
                                    m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)), classical)
             return out
 
-        value, err = obs.jackknife(stat, batch, counts)
+        value, err = stats.jackknife(stat, batch, counts)
         data = {}
         for k, v in value.items():
             data[k] = ("site", v)

@@ -13,10 +13,11 @@ import math
 import numpy as np
 import xarray as xr
 
-from .. import observables as obs
+from .. import stats
+from . import observables as obs
 from ..chain import ChainParams
 from . import kernels
-from .engine import Simulation, n_steps
+from .engine import DEFAULT_DT, Simulation, n_steps
 from ..validate import count, finite, positive
 from .evolve import step_grid
 from .kernels import BLOCK
@@ -112,8 +113,8 @@ def otoc_from(sim: Simulation, site: int = 1, eps: float = 1e-4, times=(0.0,), *
     sums = np.empty((steps.size, L, nb))
     for i in pairs.walk(steps, progress=progress, desc="otoc"):
         kernels.pair_decorrelation(pairs.xr, pairs.xi, dec)
-        sums[i], counts = obs.batch_sums(dec[:, :sim.n_traj], nb)
-    value, err = obs.jackknife(lambda m: {"D": m["D"]}, {"D": sums}, counts)
+        sums[i], counts = stats.batch_sums(dec[:, :sim.n_traj], nb)
+    value, err = stats.jackknife(lambda m: {"D": m["D"]}, {"D": sums}, counts)
     attrs = sim.attrs()
     attrs.update(kick_site=site, eps=eps, t_kick=sim.t, n_batches=int(counts.size))
     return xr.Dataset(
@@ -132,7 +133,42 @@ def otoc_saturation(ds: xr.Dataset, window: float = DEFAULT_WINDOW) -> xr.Datase
     tau = ds["tau"].values
     sel = ds["D_batch"].values[tau >= tau[-1] - window]  # (tau, site, batch)
     per_batch = sel.mean(0) * ds["batch_count"].values  # batch sums of window means
-    value, err = obs.jackknife(lambda m: {"D": m["D"]}, {"D": per_batch},
+    value, err = stats.jackknife(lambda m: {"D": m["D"]}, {"D": per_batch},
                                ds["batch_count"].values)
     return xr.Dataset({"D_sat": ("site", value["D"]), "D_sat_err": ("site", err["D"])},
                       coords={"site": ds["site"].values}, attrs={**ds.attrs, "window": window})
+
+
+def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, seed: int = 0,
+                  dt: float | None = None) -> xr.Dataset:
+    """Phase OTOC (Eq. 6) for several kicks ε, all forked from the same NESS trajectories.
+
+    One :class:`replicate.twa.engine.Simulation` is relaxed for ``t_relax`` from the vacuum; for
+    each ε, :func:`replicate.twa.otoc.otoc_from` forks replica pairs from that same state (the
+    simulation itself is left untouched), so the curves differ only by the kick and share their
+    trajectory batches (the jackknife of a quantity combining several ε is then consistent).
+
+    Returns
+    -------
+    xarray.Dataset with ``D(eps, tau, site)``, ``D_err``, ``D_batch(eps, tau, site, batch)``,
+    ``batch_count(batch)``, and ``n_kick(site)``, ``delta_n_kick(site)`` (photon number and Mandel
+    Q, Eq. 5, over the trajectories at the kick: which regime was kicked); ``scan.sel(eps=e)`` is a
+    Dataset like :func:`replicate.twa.otoc`'s.
+    """
+
+    eps_values = [float(e) for e in np.atleast_1d(eps_values)]
+    if not eps_values:
+        raise ValueError("eps_values must hold at least one kick")
+    dt = DEFAULT_DT if dt is None else dt
+    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator="heun")
+    sim.run(n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt))
+    snap = obs.standard(obs.sample_means(sim.alpha(), axis=-1))  # the NESS state that is kicked
+    runs = [otoc_from(sim, 1, e, times) for e in eps_values]
+    eps_dim = xr.DataArray(eps_values, dims="eps", name="eps")
+    scan = xr.concat([r.drop_vars("batch_count") for r in runs], dim=eps_dim,
+                     combine_attrs="drop_conflicts")
+    scan["batch_count"] = runs[0]["batch_count"]
+    scan["n_kick"] = ("site", snap["n"])
+    scan["delta_n_kick"] = ("site", snap["delta_n"])
+    scan.attrs.update(t_relax=float(t_relax))
+    return scan

@@ -2,7 +2,7 @@
 
 A chapter opens a :class:`Ledger`, records each claim of the paper it replicates, shows the
 table at the end and saves the ledger as JSON next to the executed notebook.  The book's
-scorecard and the regression check (:mod:`replicate.regress`) read those ledgers.
+scorecard and the regression check (:mod:`replicate.pipeline.regress`) read those ledgers.
 
 Verdicts
 --------

@@ -80,7 +80,8 @@ def test_ness_halves_dt_on_divergence():
 
 def test_keep_batches_reproduces_the_errors():
     """jackknife_dataset on the batch means returns ness's own values and errors."""
-    from replicate.observables import delta_n, jackknife_dataset, n_photons
+    from replicate.stats import jackknife_dataset
+    from replicate.twa.observables import delta_n, n_photons
 
     ds = twa.ness(ChainParams(L=4, F=3.0), n_traj=96, t_relax=2.0, t_avg=2.0, keep_batches=True)
     val, err = jackknife_dataset(ds, lambda m: {"n": n_photons(m["m2"]), "dn": delta_n(m["m2"], m["m4"])})

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from replicate import claims, regress, scorecard
-from replicate.claims import NOT_CHECKED, NOT_REPRODUCED, PARTLY, REPRODUCED, Ledger
-from replicate.execute import run_chapter
+from replicate.pipeline import claims, regress, scorecard
+from replicate.pipeline.claims import NOT_CHECKED, NOT_REPRODUCED, PARTLY, REPRODUCED, Ledger
+from replicate.pipeline.execute import run_chapter
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "tests" / "baseline" / "claims-quick.json"
 
 

@@ -16,7 +16,7 @@ batch)`` and ``batch_count(batch)``), each with a jackknife error over the traje
   stay together; κ = 0: an ε-independent saturation).
 
 The jackknife recomputes the statistic on the leave-one-batch-out means of D (the same estimator
-as :func:`replicate.observables.jackknife`), so thresholds and windows act on every resample in
+as :func:`replicate.twa.observables.jackknife`), so thresholds and windows act on every resample in
 the same way.
 """
 from __future__ import annotations
@@ -26,12 +26,12 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from .validate import positive
+from .. import stats
+from ..validate import positive
 
-from . import observables as obs
 
 __all__ = ["first_crossing", "jackknife", "arrival_times", "light_cone", "growth_window",
-           "exponential_rate", "rate_ratio", "drawdown", "otoc_eps_scan", "kick_exponent"]
+           "exponential_rate", "rate_ratio", "drawdown", "kick_exponent"]
 
 
 def first_crossing(tau, D, threshold: float) -> np.ndarray:
@@ -70,21 +70,15 @@ def first_crossing(tau, D, threshold: float) -> np.ndarray:
 def jackknife(ds: xr.Dataset, stat: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Value and jackknife error of ``stat(D)`` over the OTOC's trajectory batches.
 
-    ``stat`` maps a mean curve D(tau, site) (numpy array) to a number or an array. The value is
-    ``stat`` of the mean over all pairs; the error is sqrt((nb−1)/nb Σ_i (θ_{−i} − θ̄)²) over the
-    leave-one-batch-out means (NaN where a resample gives NaN, or with fewer than 2 batches).
+    ``stat`` maps a mean curve D(tau, site) (numpy array) to a number or an array; the resampling
+    is :func:`replicate.stats.jackknife` over the leave-one-batch-out means of ``D_batch``
+    (NaN where a resample gives NaN, or with fewer than 2 batches).
     """
     counts = np.asarray(ds["batch_count"].values, dtype=float)
     sums = np.asarray(ds["D_batch"].values, dtype=float) * counts  # (tau, site, batch)
-    total_sum, total = sums.sum(-1), counts.sum()
-    value = np.asarray(stat(total_sum / total), dtype=float)
-    nb = counts.size
-    if nb < 2:
-        return value, np.full(value.shape, np.nan)
-    loo = np.stack([np.asarray(stat((total_sum - sums[..., b]) / (total - counts[b])), dtype=float)
-                    for b in range(nb)])
-    dev = loo - loo.mean(0)
-    return value, np.sqrt((nb - 1) / nb * (dev * dev).sum(0))
+    value, err = stats.jackknife(lambda m: {"x": np.asarray(stat(m["D"]), dtype=float)}, {"D": sums},
+                                 counts, vectorized=False)
+    return value["x"], err["x"]
 
 
 def arrival_times(ds: xr.Dataset, threshold: float) -> xr.Dataset:
@@ -234,43 +228,6 @@ def drawdown(ds: xr.Dataset, site: int, tau_max: float, tau_min: float = 0.0,
 
     value, err = jackknife(ds, stat)
     return float(value), float(err)
-
-
-def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, seed: int = 0,
-                  dt: float | None = None) -> xr.Dataset:
-    """Phase OTOC (Eq. 6) for several kicks ε, all forked from the same NESS trajectories.
-
-    One :class:`replicate.twa.engine.Simulation` is relaxed for ``t_relax`` from the vacuum; for
-    each ε, :func:`replicate.twa.otoc.otoc_from` forks replica pairs from that same state (the
-    simulation itself is left untouched), so the curves differ only by the kick and share their
-    trajectory batches (the jackknife of a quantity combining several ε is then consistent).
-
-    Returns
-    -------
-    xarray.Dataset with ``D(eps, tau, site)``, ``D_err``, ``D_batch(eps, tau, site, batch)``,
-    ``batch_count(batch)``, and ``n_kick(site)``, ``delta_n_kick(site)`` (photon number and Mandel
-    Q, Eq. 5, over the trajectories at the kick: which regime was kicked); ``scan.sel(eps=e)`` is a
-    Dataset like :func:`replicate.twa.otoc`'s.
-    """
-    from .twa.engine import DEFAULT_DT, Simulation, n_steps
-    from .twa.otoc import otoc_from
-
-    eps_values = [float(e) for e in np.atleast_1d(eps_values)]
-    if not eps_values:
-        raise ValueError("eps_values must hold at least one kick")
-    dt = DEFAULT_DT if dt is None else dt
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator="heun")
-    sim.run(n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt))
-    snap = obs.standard(obs.sample_means(sim.alpha(), axis=-1))  # the NESS state that is kicked
-    runs = [otoc_from(sim, 1, e, times) for e in eps_values]
-    eps_dim = xr.DataArray(eps_values, dims="eps", name="eps")
-    scan = xr.concat([r.drop_vars("batch_count") for r in runs], dim=eps_dim,
-                     combine_attrs="drop_conflicts")
-    scan["batch_count"] = runs[0]["batch_count"]
-    scan["n_kick"] = ("site", snap["n"])
-    scan["delta_n_kick"] = ("site", snap["delta_n"])
-    scan.attrs.update(t_relax=float(t_relax))
-    return scan
 
 
 def kick_exponent(scan: xr.Dataset, site: int, window: float,

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from replicate import otoc_analysis as oa
+from replicate import twa
+from replicate.analysis import otoc as oa
 
 NB = 32
 
@@ -133,7 +134,7 @@ def test_eps_scan_forks_the_same_ness_with_each_kick():
     from replicate.chain import ChainParams
 
     eps = [1e-4, 1e-2, 0.0]
-    scan = oa.otoc_eps_scan(ChainParams(L=4, F=6.0), eps, n_traj=40, t_relax=1.0, times=[0.0, 2.0], seed=4)
+    scan = twa.otoc_eps_scan(ChainParams(L=4, F=6.0), eps, n_traj=40, t_relax=1.0, times=[0.0, 2.0], seed=4)
     for e in eps:
         d0 = scan["D"].sel(eps=e).isel(tau=0).values
         assert d0[0] == pytest.approx(1 - np.cos(e), rel=1e-6, abs=1e-18) and np.all(d0[1:] == 0.0)

@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_execute(args: argparse.Namespace) -> int:
-    from .book import execute_all
+    from .build import execute_all
 
     only = [_chapter_of(i) for i in args.only] if args.only else None
     execute_all(project_root(), args.profile, parse_assignments(args.parameter), only)
@@ -68,7 +68,7 @@ def cmd_execute(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .book import execute_all, render
+    from .build import execute_all, render
 
     root = project_root()
     execute_all(root, args.profile, parse_assignments(args.parameter))
@@ -77,7 +77,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .book import render
+    from .build import render
 
     render(project_root())
     return 0
@@ -101,7 +101,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .twa.bench import run
+    from ..twa.bench import run
 
     run(args)
     return 0
@@ -132,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true", help="write the current claims as the baseline")
     p.add_argument("--present-only", action="store_true", help="only chapters present in --ledgers")
     p.set_defaults(func=cmd_regress)
-    from .twa.bench import add_arguments as bench_arguments
+    from ..twa.bench import add_arguments as bench_arguments
 
     p = bench_arguments(sub.add_parser("bench", help="TWA throughput vs the NumPy reference"))
     p.set_defaults(func=cmd_bench)

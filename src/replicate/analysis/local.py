@@ -22,146 +22,16 @@ which gives the boundary :data:`KAPPA_RING` = (3/2)(π/2 − 2) ≈ −0.644 bet
 """
 from __future__ import annotations
 
-from typing import Mapping
 
 import numpy as np
 import xarray as xr
 from scipy.special import erf
 
-from . import observables as obs
-from .chain import ChainParams
-from .twa.engine import Simulation, n_steps
-from .validate import grid_edges, positive
-from .twa.ness import N_BATCHES, Window
 
 KAPPA_RING = 1.5 * (np.pi / 2 - 2)
 """Excess kurtosis of p at the ring/bell boundary (μ = 0 classical Gibbs state), ≈ −0.644."""
 
-MOMENTS = obs.MOMENTS + ("re2", "im2", "pm3", "pm4")
-"""Per-trajectory Wigner means kept by :func:`local_ness`: those of :data:`replicate.observables.MOMENTS`,
-⟨(Re α)²⟩, ⟨(Im α)²⟩, ⟨p³⟩, ⟨p⁴⟩."""
-
 DOMAINS = ("nonthermal", "prethermal", "thermal")
-
-
-def momentum_stats(means: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Mean, variance and excess kurtosis of p = √2 Im α from Wigner means (``im``, ``im2``, ``pm3``, ``pm4``).
-
-    Central moments from raw ones: μ₂ = ⟨p²⟩ − ⟨p⟩², μ₄ = ⟨p⁴⟩ − 4⟨p⟩⟨p³⟩ + 6⟨p⟩²⟨p²⟩ − 3⟨p⟩⁴;
-    excess kurtosis κ = μ₄/μ₂² − 3 (0 for a Gaussian, −1.5 for a thin ring, −1.2 for a uniform P(p)).
-    """
-    p1 = np.sqrt(2.0) * np.asarray(means["im"])
-    p2 = 2.0 * np.asarray(means["im2"])
-    p3, p4 = np.asarray(means["pm3"]), np.asarray(means["pm4"])
-    var = p2 - p1 * p1
-    mu4 = p4 - 4.0 * p1 * p3 + 6.0 * p1 * p1 * p2 - 3.0 * p1 ** 4
-    return {"p_mean": p1, "p_var": var, "p_kurtosis": mu4 / (var * var) - 3.0}
-
-
-def local_observables(means: Mapping[str, np.ndarray], classical: bool = False) -> dict[str, np.ndarray]:
-    """All site observables of :func:`local_ness` from the Wigner means in :data:`MOMENTS`.
-
-    ``n``, ``delta_n`` (Eq. 5), ``circular_variance``, ``mean_phase``, ``field_re``, ``field_im``
-    as in :func:`replicate.observables.standard`; ``x2`` = ⟨x̂²⟩, ``p2`` = ⟨p̂²⟩; and
-    :func:`momentum_stats`.
-    """
-    out = obs.standard(means, classical)
-    out["x2"], out["p2"] = obs.quadrature_second_moments(means["re2"], means["im2"])
-    out.update(momentum_stats(means))
-    return out
-
-
-def local_ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float,
-               p_grid: tuple[float, int], dt: float | None = None, seed: int = 0,
-               classical: bool = False, initial_noise: bool | None = None,
-               sample_every: float | None = None, progress: bool = False) -> xr.Dataset:
-    """Steady-state site observables with momentum histograms and moments, errors by jackknife.
-
-    The trajectories are those of :func:`replicate.twa.ness` with the same arguments (vacuum start,
-    ``t_relax`` discarded, then a sample every ``sample_every`` during ``t_avg``); the time samples
-    of each trajectory are averaged first, and errors are jackknife errors over
-    ``min(32, n_traj)`` batches of whole trajectories. Sampling runs in Python between kernel
-    calls (a kernel launch and a copy of the amplitudes per sample), so short ``sample_every``
-    is slower than in ``ness``; samples every ~0.5/γ keep the overhead to tens of per cent.
-
-    Parameters
-    ----------
-    params, n_traj, t_relax, t_avg, dt, seed, classical, initial_noise, sample_every
-        As in :func:`replicate.twa.ness` (Gross-Pitaevskii limit, SI Eq. 35, if ``classical``).
-    p_grid : (extent, bins)
-        Histogram of p = √2 Im α on [−extent, extent] with ``bins`` equal bins: the p-marginal of
-        the local Wigner histogram (SI Eq. 33). ``p_outside`` is the weight outside the grid.
-    progress : bool
-        Show a tqdm progress bar over the samples.
-
-    Returns
-    -------
-    xarray.Dataset
-        Over ``site``: the variables of :func:`local_observables` and their ``*_err``;
-        ``p_density(site, p)`` (normalised to the fraction inside the grid) with ``p_density_err``;
-        ``p_outside``; and ``batch_means(moment, site, batch)`` with coordinate ``batch_count``
-        (trajectories per batch), for jackknife errors of derived quantities
-        (:func:`replicate.observables.jackknife_dataset`).
-    """
-    from tqdm.auto import tqdm
-
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
-                     integrator="heun", initial_noise=initial_noise)
-    t_relax = positive("t_relax", t_relax, allow_zero=True)
-    n_relax = n_steps("t_relax", t_relax, sim.dt)
-    window = Window.plan(sim, t_avg, sample_every)  # the checks and sampling grid of ness
-    every, n_samples = window.every, window.n_samples
-    edges = grid_edges("p_grid", p_grid)
-    extent, bins, width = edges[-1], edges.size - 1, edges[1] - edges[0]
-
-    L, n = params.L, sim.n_traj
-    nb = max(1, min(N_BATCHES, n))
-    starts = (np.arange(nb) * n) // nb
-    counts = np.diff(np.append(starts, n))
-    batch_of = np.repeat(np.arange(nb), counts)
-    base = (batch_of[None, :] * L + np.arange(L)[:, None]) * bins  # flat (batch, site, bin) offset
-    hist = np.zeros(nb * L * bins, dtype=np.int64)
-    sums = np.zeros((len(MOMENTS), L, n))
-    sq2 = np.sqrt(2.0)
-
-    sim.run(n_relax, progress=progress, desc="relax")
-    for _ in tqdm(range(n_samples), desc="average", disable=not progress, leave=False):
-        sim.run(every)
-        a = sim.alpha()
-        re, im = a.real, a.imag
-        q = re * re + im * im
-        r = np.sqrt(q)
-        safe = np.where(r > 0, r, 1.0)
-        p = sq2 * im
-        pp = p * p
-        for k, v in enumerate((q, q * q, re, im, np.where(r > 0, re / safe, 0.0),
-                               np.where(r > 0, im / safe, 0.0), re * re, im * im, pp * p, pp * pp)):
-            sums[k] += v
-        idx = np.floor((p - edges[0]) / width).astype(np.int64)
-        ok = (idx >= 0) & (idx < bins)
-        hist += np.bincount((base + idx)[ok], minlength=hist.size)
-
-    per_traj = sums / n_samples
-    bsums, counts = obs.batch_sums(per_traj, nb)
-    batch = dict(zip(MOMENTS, bsums))
-    value, err = obs.jackknife(lambda m: local_observables(m, sim.classical), batch, counts)
-    dens_sums = hist.reshape(nb, L, bins).transpose(1, 2, 0) / (n_samples * width)
-    dval, derr = obs.jackknife(lambda m: {"d": m["d"]}, {"d": dens_sums}, counts)
-
-    data = {}
-    for k, v in value.items():
-        data[k] = ("site", v)
-        data[k + "_err"] = ("site", err[k])
-    data["p_density"] = (("site", "p"), dval["d"])
-    data["p_density_err"] = (("site", "p"), derr["d"])
-    data["p_outside"] = ("site", 1.0 - dval["d"].sum(-1) * width)
-    data["batch_means"] = (("moment", "site", "batch"), bsums / counts)
-    coords = {"site": np.arange(1, L + 1), "p": 0.5 * (edges[1:] + edges[:-1]),
-              "moment": list(MOMENTS), "batch_count": ("batch", counts)}
-    attrs = sim.attrs()
-    attrs.update(t_relax=t_relax, t_avg=window.t_avg, sample_every=every * sim.dt, n_samples=n_samples,
-                 n_batches=nb, p_extent=extent, p_bins=bins)
-    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def kurtosis_u1(n, delta_n):

@@ -1,11 +1,12 @@
 """Local statistics (SI Figs. 13-14): momentum distributions, kurtosis, domain classifier."""
 import numpy as np
 
-from replicate.observables import jackknife_dataset
+from replicate.stats import jackknife_dataset
 import pytest
 
-from replicate import local_stats as ls
-from replicate import observables as obs
+from replicate.analysis import local as ls
+from replicate import stats
+from replicate.twa import observables as obs
 from replicate import twa
 from replicate.chain import ChainParams
 
@@ -13,8 +14,8 @@ from replicate.chain import ChainParams
 def _jack_kurtosis(p, n_batches=32):
     """Excess kurtosis of samples p (traj axis last) with the module's estimator and jackknife."""
     means = {"im": p / np.sqrt(2), "im2": p ** 2 / 2, "pm3": p ** 3, "pm4": p ** 4}
-    sums, counts = obs.batch_sums(np.stack(list(means.values())), n_batches)
-    return obs.jackknife(ls.momentum_stats, dict(zip(means, sums)), counts)
+    sums, counts = stats.batch_sums(np.stack(list(means.values())), n_batches)
+    return stats.jackknife(obs.momentum_stats, dict(zip(means, sums)), counts)
 
 
 @pytest.mark.parametrize("dist, kappa", [("normal", 0.0), ("uniform", -1.2), ("laplace", 3.0)])
@@ -75,7 +76,7 @@ def test_local_ness_matches_ness_and_vacuum():
     """Same trajectories as twa.ness; the undriven lossy chain stays in the vacuum (⟨p̂²⟩ = ½, κ = 0)."""
     p = ChainParams(L=3, F=0.0)
     kw = dict(n_traj=64, t_relax=1.0, t_avg=20.0, seed=5)
-    loc = ls.local_ness(p, p_grid=(4.0, 40), **kw)
+    loc = twa.local_ness(p, p_grid=(4.0, 40), **kw)
     ref = twa.ness(p, **kw)
     for v in ("n", "delta_n", "circular_variance", "p2", "x2", "p2_err"):
         assert np.allclose(loc[v].values, ref[v].values, rtol=1e-9, atol=1e-12), v
@@ -85,18 +86,18 @@ def test_local_ness_matches_ness_and_vacuum():
     assert np.allclose(loc.p_density.sum("p") * h + loc.p_outside, 1.0)
     assert np.all(loc.p_density_err.values[loc.p_density.values > 0] > 0)
     # jackknife_local reproduces the dataset's own errors
-    val, err = jackknife_dataset(loc, ls.local_observables)
+    val, err = jackknife_dataset(loc, obs.local_observables)
     assert np.allclose(err["p2"], loc.p2_err.values)
 
 
 def test_local_ness_validation():
     p = ChainParams(L=3, F=1.0)
     with pytest.raises(ValueError, match="p_grid"):
-        ls.local_ness(p, n_traj=4, t_relax=0.0, t_avg=1.0, p_grid=(0.0, 10))
+        twa.local_ness(p, n_traj=4, t_relax=0.0, t_avg=1.0, p_grid=(0.0, 10))
     with pytest.raises(ValueError, match="p_grid"):
-        ls.local_ness(p, n_traj=4, t_relax=0.0, t_avg=1.0, p_grid=5.0)
+        twa.local_ness(p, n_traj=4, t_relax=0.0, t_avg=1.0, p_grid=5.0)
     with pytest.raises(ValueError, match="t_avg"):
-        ls.local_ness(p, n_traj=4, t_relax=0.0, t_avg=0.0, p_grid=(5.0, 10))
+        twa.local_ness(p, n_traj=4, t_relax=0.0, t_avg=0.0, p_grid=(5.0, 10))
 
 
 def test_classifier_and_slope():

@@ -19,7 +19,7 @@ below are our operational definitions:
 ξ_n and f₂ carry jackknife errors over batches of whole trajectories (they need the batch means
 of ``twa.ness(..., keep_batches=True)``), so the strong correlations between neighbouring sites
 are kept; the ξ_φ fit weights the g^(1) points with their own errors as independent (its χ²/dof
-is reported). Wigner-sample errors are jackknife errors too, as in :mod:`replicate.observables`.
+is reported). Wigner-sample errors are jackknife errors too, as in :mod:`replicate.twa.observables`.
 """
 from __future__ import annotations
 
@@ -27,13 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
-from . import observables as obs
-from .chain import ChainParams
-from .twa.engine import Simulation, n_steps
-from .validate import count, positive
-from .twa.ness import N_BATCHES
+from .. import stats
+from ..twa import observables as obs
+from ..validate import count, positive
+from ..twa.ness import N_BATCHES
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ def relaxation_length(ds: xr.Dataset, fraction: float = 0.5) -> Length:
     trajectory batches (which keeps the correlations between sites). Censored at L − 1 if n
     never falls below the threshold."""
     classical = bool(ds.attrs.get("classical", 0))
-    val, err = obs.jackknife_dataset(ds, lambda m: {"xi": obs.columnwise(
+    val, err = stats.jackknife_dataset(ds, lambda m: {"xi": stats.columnwise(
         lambda n: half_decay_distance(n, fraction))(obs.n_photons(m["m2"], classical))})
     L = ds.sizes["site"]
     if not np.isfinite(val["xi"]):
@@ -100,7 +98,7 @@ def relaxation_length(ds: xr.Dataset, fraction: float = 0.5) -> Length:
 def drop_fraction(ds: xr.Dataset) -> tuple[float, float]:
     """(f₂, jackknife error) of :func:`right_half_drop` for a NESS Dataset with batch means."""
     classical = bool(ds.attrs.get("classical", 0))
-    val, err = obs.jackknife_dataset(ds, lambda m: {"f2": obs.columnwise(right_half_drop)(
+    val, err = stats.jackknife_dataset(ds, lambda m: {"f2": stats.columnwise(right_half_drop)(
         obs.n_photons(m["m2"], classical))})
     return float(val["f2"]), float(err["f2"])
 
@@ -222,42 +220,6 @@ def isotropy_chi2(ds: xr.Dataset) -> np.ndarray:
     return (re / ds["field_re_err"].values) ** 2 + (im / ds["field_im_err"].values) ** 2
 
 
-def site_samples(params: ChainParams, sites, *, n_traj: int, t_relax: float, t_avg: float,
-                 sample_every: float, dt: float | None = None, seed: int = 0,
-                 dtype=np.complex128, progress: bool = False) -> xr.DataArray:
-    """Complex NESS samples α_ℓ(t) of Eq. (4) at a few sites, every ``sample_every`` in a window.
-
-    Same trajectories as :func:`replicate.twa.ness` with the same ``params``, ``n_traj``, ``dt``,
-    ``seed`` and ``t_relax`` (sampling does not touch the noise streams). Memory is
-    n_sites × n_traj × t_avg/sample_every values; ``dtype=np.complex64`` halves it.
-
-    Returns
-    -------
-    xarray.DataArray (site, traj, time) of ``dtype``.
-    """
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False,
-                     integrator="heun")
-    sites = [count("site", int(s)) for s in np.atleast_1d(sites)]
-    if max(sites) > params.L:
-        raise ValueError(f"sites must be in 1..{params.L}, got {sites}")
-    n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
-    every = n_steps("sample_every", positive("sample_every", sample_every), sim.dt)
-    n_samp = n_steps("t_avg", positive("t_avg", t_avg), sim.dt) // max(every, 1)
-    if every < 1 or n_samp < 1:
-        raise ValueError("sample_every must be >= dt and t_avg >= sample_every")
-    idx = np.asarray(sites) - 1
-    out = np.empty((len(sites), sim.n_traj, n_samp), dtype=dtype)
-    sim.run(n_relax, progress=progress, desc="relax")
-    for k in tqdm(range(n_samp), desc="samples", disable=not progress, leave=False):
-        sim.run(every)
-        out[:, :, k] = sim.alpha()[idx]
-    attrs = sim.attrs()
-    attrs.update(t_relax=t_relax, t_avg=t_avg, sample_every=every * sim.dt)
-    times = t_relax + every * sim.dt * np.arange(1, n_samp + 1)
-    return xr.DataArray(out, dims=("site", "traj", "time"), coords={"site": sites, "time": times},
-                        attrs=attrs)
-
-
 def radial_profile(samples, *, bins_per_mean: int = 8, n_bins: int = 24,
                    n_batches: int = N_BATCHES) -> xr.Dataset:
     """Rotation average of W_ℓ on equal-area annuli, with jackknife errors and a ring contrast.
@@ -292,14 +254,14 @@ def radial_profile(samples, *, bins_per_mean: int = 8, n_bins: int = 24,
     inside = k < n_bins
     flat = (np.arange(n_traj)[:, None] * n_bins + k)[inside]
     per_traj = np.bincount(flat, minlength=n_traj * n_bins).reshape(n_traj, n_bins).T / n_t
-    sums, counts = obs.batch_sums(per_traj, n_batches)
+    sums, counts = stats.batch_sums(per_traj, n_batches)
 
     def stat(m):
         W = m["p"] / (np.pi * du)
         off = W[1:].max(axis=0)
         return {"W": W, "contrast": (off - W[0]) / np.maximum(off, W[0])}
 
-    value, err = obs.jackknife(stat, {"p": sums}, counts)
+    value, err = stats.jackknife(stat, {"p": sums}, counts)
     centres = du * (np.arange(n_bins) + 0.5)
     return xr.Dataset({"W": ("u", value["W"]), "W_err": ("u", err["W"]),
                        "contrast": ((), float(value["contrast"])),

@@ -1,8 +1,8 @@
-"""Data-driven regime location (replicate.regimes)."""
+"""Data-driven regime location (replicate.analysis.regimes)."""
 import numpy as np
 import pytest
 
-from replicate.regimes import classify, steepest_slope_with_error, steepest_step
+from replicate.analysis.regimes import classify, steepest_slope_with_error, steepest_step
 
 F = np.arange(1.0, 12.01, 0.5)
 

@@ -3,8 +3,8 @@
 Symmetric ordering gives (§2.1 of the notes) ⟨a†a⟩ = ⟨|α|²⟩_W − ½, ⟨a†_c a_m⟩ = ⟨α*_c α_m⟩_W − ½δ_cm,
 ⟨a†²a²⟩ = ⟨|α|⁴⟩_W − 2⟨|α|²⟩_W + ½. The estimators below take Wigner *means* (``m2`` = ⟨|α|²⟩_W,
 ``m4`` = ⟨|α|⁴⟩_W, ``cos``/``sin`` = ⟨cos φ⟩/⟨sin φ⟩, ...), so that they can be applied to
-leave-one-batch-out means; :func:`jackknife` turns batch sums into a value and an error
-(for a linear estimator it is exactly the batch-means standard error).
+leave-one-batch-out means; :func:`replicate.stats.jackknife` turns batch sums into a value and an
+error (for a linear estimator it is exactly the batch-means standard error).
 
 ``classical=True`` reads the samples as a classical field (the Gross-Pitaevskii limit, SI Eq. 35)
 through the Glauber P representation, a mixture of coherent states: ⟨a†a⟩ = ⟨|α|²⟩,
@@ -13,7 +13,7 @@ then Poissonian (δn = 0) and a Gaussian field thermal (δn = n), as for light.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 
@@ -81,63 +81,33 @@ def standard(means: Mapping[str, np.ndarray], classical: bool = False) -> dict[s
             "field_re": np.asarray(means["re"]), "field_im": np.asarray(means["im"])}
 
 
-def batch_sums(values: np.ndarray, n_batches: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sum ``values`` (..., n) over contiguous batches along the last axis.
+LOCAL_MOMENTS = MOMENTS + ("re2", "im2", "pm3", "pm4")
+"""Per-trajectory Wigner means kept by :func:`replicate.twa.samples.local_ness`: those of :data:`replicate.twa.observables.MOMENTS`,
+⟨(Re α)²⟩, ⟨(Im α)²⟩, ⟨p³⟩, ⟨p⁴⟩."""
 
-    Returns (sums (..., n_batches), counts (n_batches,)); n_batches is capped at n.
+
+def momentum_stats(means: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Mean, variance and excess kurtosis of p = √2 Im α from Wigner means (``im``, ``im2``, ``pm3``, ``pm4``).
+
+    Central moments from raw ones: μ₂ = ⟨p²⟩ − ⟨p⟩², μ₄ = ⟨p⁴⟩ − 4⟨p⟩⟨p³⟩ + 6⟨p⟩²⟨p²⟩ − 3⟨p⟩⁴;
+    excess kurtosis κ = μ₄/μ₂² − 3 (0 for a Gaussian, −1.5 for a thin ring, −1.2 for a uniform P(p)).
     """
-    n = values.shape[-1]
-    nb = max(1, min(int(n_batches), n))
-    starts = (np.arange(nb) * n) // nb
-    sums = np.add.reduceat(values, starts, axis=-1)
-    counts = np.diff(np.append(starts, n))
-    return sums, counts
+    p1 = np.sqrt(2.0) * np.asarray(means["im"])
+    p2 = 2.0 * np.asarray(means["im2"])
+    p3, p4 = np.asarray(means["pm3"]), np.asarray(means["pm4"])
+    var = p2 - p1 * p1
+    mu4 = p4 - 4.0 * p1 * p3 + 6.0 * p1 * p1 * p2 - 3.0 * p1 ** 4
+    return {"p_mean": p1, "p_var": var, "p_kurtosis": mu4 / (var * var) - 3.0}
 
 
-def jackknife(stat: Callable[[dict], Mapping[str, np.ndarray]], sums: Mapping[str, np.ndarray],
-              counts: np.ndarray) -> tuple[dict, dict]:
-    """Value and jackknife error of ``stat(means)`` over batches.
+def local_observables(means: Mapping[str, np.ndarray], classical: bool = False) -> dict[str, np.ndarray]:
+    """All site observables of :func:`replicate.twa.samples.local_ness` from the Wigner means in :data:`LOCAL_MOMENTS`.
 
-    ``sums[k]`` has shape (..., nb) (sum over the batch's trajectories of per-trajectory means),
-    ``counts`` (nb,) trajectories per batch. The value is ``stat`` of the full means; the error
-    is sqrt((nb−1)/nb Σ_i (θ_{−i} − θ̄)²) over leave-one-batch-out estimates (NaN if nb < 2).
+    ``n``, ``delta_n`` (Eq. 5), ``circular_variance``, ``mean_phase``, ``field_re``, ``field_im``
+    as in :func:`replicate.twa.observables.standard`; ``x2`` = ⟨x̂²⟩, ``p2`` = ⟨p̂²⟩; and
+    :func:`momentum_stats`.
     """
-    counts = np.asarray(counts, dtype=float)
-    total = counts.sum()
-    full = stat({k: v.sum(-1) / total for k, v in sums.items()})
-    nb = counts.size
-    if nb < 2:
-        return dict(full), {k: np.full(np.shape(v), np.nan) for k, v in full.items()}
-    loo = stat({k: (v.sum(-1, keepdims=True) - v) / (total - counts) for k, v in sums.items()})
-    err = {}
-    for k, v in loo.items():
-        v = np.asarray(v)
-        if k == "mean_phase":  # circular quantity: deviations wrapped to (−π, π]
-            dev = np.angle(np.exp(1j * (v - np.asarray(full[k])[..., None])))
-            dev = dev - dev.mean(-1, keepdims=True)
-        else:
-            dev = v - v.mean(-1, keepdims=True)
-        err[k] = np.sqrt((nb - 1) / nb * (dev * dev).sum(-1))
-    return dict(full), err
-
-
-def jackknife_dataset(ds, stat: Callable[[dict], Mapping[str, np.ndarray]]) -> tuple[dict, dict]:
-    """Value and jackknife error of ``stat(means)`` for a Dataset carrying per-batch moment means,
-    ``batch_means(moment, site, batch)`` with ``batch_count(batch)`` (from
-    ``replicate.twa.ness(..., keep_batches=True)`` or ``replicate.local_stats.local_ness``).
-
-    ``means`` maps each moment name to an array over sites (pooled) or (site, batch)
-    (leave-one-batch-out); see :func:`columnwise` for statistics of a whole site profile.
-    """
-    counts = ds["batch_count"].values
-    sums = {str(m): ds["batch_means"].sel(moment=m).values * counts for m in ds["moment"].values}
-    return jackknife(stat, sums, counts)
-
-
-def columnwise(func: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], np.ndarray]:
-    """Lift a function of one site profile (1-d) to the (site,) or (site, batch) arrays that
-    :func:`jackknife` passes to a statistic."""
-    def lifted(x):
-        x = np.asarray(x)
-        return func(x) if x.ndim == 1 else np.array([func(c) for c in x.T])
-    return lifted
+    out = standard(means, classical)
+    out["x2"], out["p2"] = quadrature_second_moments(means["re2"], means["im2"])
+    out.update(momentum_stats(means))
+    return out

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from replicate import book, catalogue, cli
-from replicate.execute import chapter_parameters, chapter_source, load_notebook
+from replicate.pipeline import build as book, catalogue, cli
+from replicate.pipeline.execute import chapter_parameters, chapter_source, load_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _requirement_names(specs: list[str]) -> dict[str, str]:
@@ -133,7 +133,7 @@ def _documented_runs():
 def test_documented_run_examples_are_valid(doc, argv):
     """Every `replicate run` example in the docs names a real figure and real, well-typed
     parameters (checked without running the chapter)."""
-    from replicate.execute import parse_assignments, validate_parameters
+    from replicate.pipeline.execute import parse_assignments, validate_parameters
 
     args = cli.parser().parse_args(["run", *argv])
     chapter = cli._chapter_of(args.figure)

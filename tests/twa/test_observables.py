@@ -1,6 +1,7 @@
 import numpy as np
 
-from replicate import observables as obs
+from replicate import stats
+from replicate.twa import observables as obs
 
 
 def _gaussian(rng, n, mean, var_quad, shape=()):
@@ -13,8 +14,8 @@ def _stats_with_errors(alpha, nb=40):
     q = np.abs(alpha) ** 2
     ph = alpha / np.abs(alpha)
     per = np.stack([q, q * q, alpha.real, alpha.imag, ph.real, ph.imag])
-    sums, counts = obs.batch_sums(per, nb)
-    return obs.jackknife(obs.standard, dict(zip(obs.MOMENTS, sums)), counts)
+    sums, counts = stats.batch_sums(per, nb)
+    return stats.jackknife(obs.standard, dict(zip(obs.MOMENTS, sums)), counts)
 
 
 def test_coherent_state_is_poissonian():
@@ -55,8 +56,8 @@ def test_g1_values():
 def test_jackknife_of_mean_is_batch_means_error():
     rng = np.random.default_rng(4)
     x = rng.standard_normal(1000)
-    sums, counts = obs.batch_sums(x, 10)
-    v, e = obs.jackknife(lambda m: {"x": m["x"]}, {"x": sums}, counts)
+    sums, counts = stats.batch_sums(x, 10)
+    v, e = stats.jackknife(lambda m: {"x": m["x"]}, {"x": sums}, counts)
     bm = sums / counts
     assert np.isclose(v["x"], x.mean())
     assert np.isclose(e["x"], bm.std(ddof=1) / np.sqrt(10))

@@ -1,8 +1,9 @@
-"""Oracles for the spatial-relaxation estimators (replicate.spatial, Fig. 3)."""
+"""Oracles for the spatial-relaxation estimators (replicate.analysis.spatial, Fig. 3)."""
 import numpy as np
 import pytest
 
-from replicate import spatial, twa
+from replicate import twa
+from replicate.analysis import spatial
 from replicate.chain import ChainParams
 
 
@@ -117,7 +118,7 @@ def test_site_samples_are_the_ness_trajectories():
     p = ChainParams(L=4, F=2.0)
     kw = dict(n_traj=64, t_relax=2.0, t_avg=3.0, seed=7)
     ds = twa.ness(p, sample_every=0.5, **kw)
-    smp = spatial.site_samples(p, [1, 4], sample_every=0.5, **kw)
+    smp = twa.site_samples(p, [1, 4], sample_every=0.5, **kw)
     assert smp.shape == (2, 64, 6)
     n = (np.abs(smp.values) ** 2).mean(axis=(1, 2)) - 0.5
     np.testing.assert_allclose(n, ds["n"].sel(site=[1, 4]).values, rtol=1e-10)
