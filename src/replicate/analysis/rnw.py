@@ -1,0 +1,217 @@
+"""The resonant nonlinear wave (RNW) of the strongly driven chain (Ferrari et al. 2025, Figs. 5, 6, 18, 19).
+
+In regime III the chain forms a finite-momentum condensate: the mean field ⟨a_ℓ⟩ ≈ A_ℓ e^{ikℓ} with
+a slowly modulated amplitude, a dominant wavelength λ = 2π/|k| of about 30 sites and a flat bulk
+density n_ℓ, both set dynamically and independent of L (notes §4, Fig. 5). The paper gives no
+formula for either number; these are our operational definitions:
+
+* :func:`wavenumber` — the spectral peak of a complex profile z_ℓ (ℓ = 1..N):
+  k̂ = argmax_k P(k), P(k) = |Σ_ℓ z_ℓ e^{−ikℓ}|². This is the least-squares fit of a plane wave
+  A e^{ikℓ} (complex A) to z, since min_A Σ|z_ℓ − A e^{ikℓ}|² = Σ|z_ℓ|² − P(k)/N, and for a
+  complex profile there is no mirror peak at −k to leak into the estimate, so it stays unbiased
+  when the window holds only about one period (L = 40–80 at λ ≈ 30). The maximum is located on
+  a zero-padded FFT grid and refined by Newton steps on the analytic P(k). We prefer it over the
+  gradient of the unwrapped phase: near the boundaries, where the circular variance is large,
+  one 2π slip of the unwrapping changes the gradient by a whole period, while the spectral peak
+  weights every site and degrades smoothly with noise. A flat phase peaks at k = 0.
+* :func:`wavelength` — k̂ with a jackknife error over batches of samples (trajectories, or
+  contiguous time blocks of a window), λ = 2π/|k̂|, and whether a wave is resolved at all:
+  |k̂| > z·σ_k (a finite momentum, not a flat phase) and at least ``min_periods`` periods in the
+  analysed window (a longer "wavelength" is a gradient, not a wave); otherwise λ = ∞.
+* :func:`bulk_density` — the mean n over the bulk (the chain without ``edges`` boundary sites),
+  and its flatness: the least-squares slope over the bulk (with its error, so slope/σ tests a
+  gradient), the relative change slope·(N_bulk − 1)/n̄ across the bulk and the relative spread
+  std_ℓ(n)/n̄, all with jackknife errors over the same batches (which keeps the correlations
+  between sites).
+
+Inputs are arrays with the samples on the last axis, (site, sample), as in
+:mod:`replicate.stats`: per-trajectory values (``alpha`` or ``n_window`` of an evolve run) or a
+time window of ensemble means (``ds.n.sel(time=...).values.T``); in the second case the batches
+are contiguous blocks of the window, i.e. batch means over time, which are honest only when a
+block is much longer than the correlation time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import stats
+from ..validate import count, positive
+from .fits import ols
+
+__all__ = ["BulkDensity", "Wavelength", "bulk_density", "wavelength", "wavenumber"]
+
+N_BATCHES = 32       # as replicate.twa.ness.N_BATCHES (not imported: array analysis needs no engine)
+_NEWTON_STEPS = 30
+
+
+def _samples(name: str, values, *, complex_values: bool) -> np.ndarray:
+    """``values`` as a finite (site, sample) array with ≥ 2 samples."""
+    a = np.asarray(values)
+    if complex_values and not np.iscomplexobj(a):
+        raise ValueError(f"{name} must be complex (pass np.exp(1j * phase) for a phase profile)")
+    a = a.astype(complex if complex_values else float)
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 2:
+        raise ValueError(f"{name} must be a (site, sample) array with at least 2 samples, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite")
+    return a
+
+
+def _bulk(name: str, a: np.ndarray, edges, minimum: int) -> tuple[np.ndarray, int]:
+    """(rows of ``a`` without ``edges = (left, right)`` boundary sites, left); ≥ ``minimum`` rows
+    must be left."""
+    try:
+        left, right = edges
+    except (TypeError, ValueError):
+        raise ValueError(f"edges must be (left, right), got {edges!r}") from None
+    left, right = count("edges left", left, minimum=0), count("edges right", right, minimum=0)
+    if a.shape[0] - left - right < minimum:
+        raise ValueError(f"edges {edges!r} leave fewer than {minimum} of the {a.shape[0]} sites of {name}")
+    return a[left:a.shape[0] - right], left
+
+
+def wavenumber(z, *, pad: int = 8) -> np.ndarray:
+    """Spectral peak k̂ ∈ [−π, π) of complex profiles ``z`` (site, ...) along axis 0.
+
+    k̂ maximises P(k) = |Σ_ℓ z_ℓ e^{−ikℓ}|² (the least-squares plane-wave fit, module
+    docstring): the maximum of P on an FFT grid zero-padded to ``pad`` · N points, then Newton
+    steps on the analytic P(k), each limited to one grid spacing, until converged. Vectorised
+    over trailing axes (one k̂ per column); a profile ∝ e^{ikℓ} gives k exactly.
+    """
+    pad = count("pad", pad, minimum=1)
+    z = np.asarray(z, dtype=complex)
+    if z.ndim < 1 or z.shape[0] < 2:
+        raise ValueError(f"z must hold at least 2 sites on its first axis, got shape {z.shape}")
+    shape, n = z.shape[1:], z.shape[0]
+    z = z.reshape(n, -1)
+    size = pad * n
+    power = np.abs(np.fft.fft(z, size, axis=0)) ** 2
+    grid = 2 * np.pi * np.fft.fftfreq(size)
+    k = grid[np.argmax(power, axis=0)]
+    dk = 2 * np.pi / size
+    x = (np.arange(n) - 0.5 * (n - 1))[:, None]        # centred sites: same P(k), tamer derivatives
+    for _ in range(_NEWTON_STEPS):
+        w = z * np.exp(-1j * k[None, :] * x)
+        s0, s1, s2 = w.sum(0), (-1j * x * w).sum(0), (-x * x * w).sum(0)
+        d1 = 2 * np.real(np.conj(s0) * s1)
+        d2 = 2 * (np.abs(s1) ** 2 + np.real(np.conj(s0) * s2))
+        step = np.where(d2 < 0, -d1 / np.where(d2 < 0, d2, -1.0), 0.0)
+        step = np.clip(step, -dk, dk)
+        k = k + step
+        if np.all(np.abs(step) < 1e-13):
+            break
+    k = np.angle(np.exp(1j * k))                        # back to (−π, π]
+    return k.reshape(shape)
+
+
+@dataclass(frozen=True)
+class Wavelength:
+    """Dominant wavenumber k (rad/site) and wavelength λ = 2π/|k| (sites) with jackknife errors.
+
+    ``periods`` = N|k|/2π is the number of periods in the analysed window of ``n_sites``;
+    ``resolved`` is False for a flat phase or a wave longer than the window (then λ = ∞ and its
+    error NaN; k and its error are still reported).
+    """
+
+    k: float
+    k_err: float
+    wavelength: float
+    wavelength_err: float
+    periods: float
+    resolved: bool
+    n_sites: int
+
+
+def wavelength(z, *, average: str = "profile", edges=(0, 0), n_batches: int = N_BATCHES,
+               pad: int = 8, min_periods: float = 1.0, z_score: float = 2.0) -> Wavelength:
+    """Dominant wavelength of the complex profiles ``z`` (site, sample) (module docstring).
+
+    Parameters
+    ----------
+    z : complex (site, sample): the field α_ℓ per trajectory, e^{iφ_ℓ} of the mean phase per
+        time sample of a window, or ⟨a_ℓ⟩ per time sample (the amplitude then weights the sites).
+    average : ``"profile"`` — k̂ of the sample mean ⟨z_ℓ⟩ (the wavelength of the mean phase
+        profile); ``"snapshot"`` — the mean over samples of each sample's k̂. They agree when the
+        samples share their global phase (the drive on site 1 pins it); if it differs between
+        samples or drifts in time, ⟨z_ℓ⟩ shrinks and the profile estimate loses the averaging
+        gain (its error grows by up to √N), while the snapshot average keeps it.
+    edges : (left, right) boundary sites left out of the analysis.
+    n_batches : contiguous batches of samples for the jackknife (≥ 2).
+    pad, min_periods, z_score : FFT zero-padding factor; the resolution rule of the module
+        docstring (|k̂| > z_score·σ_k and N|k̂|/2π ≥ min_periods).
+    """
+    if average not in ("profile", "snapshot"):
+        raise ValueError(f"average must be 'profile' or 'snapshot', got {average!r}")
+    z, _ = _bulk("z", _samples("z", z, complex_values=True), edges, minimum=2)
+    n_batches = count("n_batches", n_batches, minimum=2)
+    min_periods = positive("min_periods", min_periods, allow_zero=True)
+    z_score = positive("z_score", z_score, allow_zero=True)
+    if average == "profile":
+        sums, counts = stats.batch_sums(z, n_batches)
+        value, err = stats.jackknife(lambda m: {"k": wavenumber(m["z"], pad=pad)}, {"z": sums}, counts)
+    else:
+        sums, counts = stats.batch_sums(wavenumber(z, pad=pad)[None, :], n_batches)
+        value, err = stats.jackknife(lambda m: {"k": m["k"][0]}, {"k": sums}, counts)
+    k, k_err = float(value["k"]), float(err["k"])
+    n = z.shape[0]
+    periods = n * abs(k) / (2 * np.pi)
+    resolved = bool(abs(k) > z_score * k_err and periods >= min_periods)
+    lam = 2 * np.pi / abs(k) if resolved else float("inf")
+    lam_err = 2 * np.pi * k_err / k**2 if resolved else float("nan")
+    return Wavelength(k, k_err, lam, lam_err, periods, resolved, n)
+
+
+@dataclass(frozen=True)
+class BulkDensity:
+    """Bulk density n̄ and flatness statistics over ``sites`` (first, last; 1-based), each with a
+    jackknife error. ``slope`` is per site; ``relative_change`` = slope·(N_bulk − 1)/n̄;
+    ``spread`` = std_ℓ(n)/n̄ (biased up by the noise of n_ℓ, by about σ_n/n̄)."""
+
+    mean: float
+    mean_err: float
+    slope: float
+    slope_err: float
+    relative_change: float
+    relative_change_err: float
+    spread: float
+    spread_err: float
+    sites: tuple[int, int]
+
+    @property
+    def slope_z(self) -> float:
+        """Slope in units of its error: |slope_z| ≲ 2 is a bulk flat within the noise."""
+        return self.slope / self.slope_err
+
+
+def _density_stats(profile: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean, slope, relative change and spread of bulk profiles (site, ...)."""
+    x = np.arange(profile.shape[0], dtype=float)
+    mean = profile.mean(0)
+    slope, _ = ols(x, profile)
+    return {"mean": mean, "slope": slope, "relative_change": slope * (x.size - 1) / mean,
+            "spread": profile.std(0) / mean}
+
+
+def bulk_density(n, *, edges=(5, 5), n_batches: int = N_BATCHES) -> BulkDensity:
+    """Mean photon number over the bulk and its flatness (module docstring).
+
+    Parameters
+    ----------
+    n : real (site, sample): photon numbers per trajectory (e.g. ``n_window``) or ensemble means
+        per time sample of a window (``ds.n.sel(time=...).values.T``).
+    edges : (left, right) boundary sites excluded; the default (5, 5) is our guess at the width
+        of the boundary layers (the paper does not give one) — check it on the profile.
+    n_batches : contiguous batches of samples for the jackknife (≥ 2).
+    """
+    n = _samples("n", n, complex_values=False)
+    n, left = _bulk("n", n, edges, minimum=3)
+    n_batches = count("n_batches", n_batches, minimum=2)
+    sums, counts = stats.batch_sums(n, n_batches)
+    value, err = stats.jackknife(lambda m: _density_stats(m["n"]), {"n": sums}, counts)
+    if not value["mean"] > 0:
+        raise ValueError("n must have a positive bulk mean")
+    out = {k: float(v) for k, v in value.items()}
+    out.update({k + "_err": float(v) for k, v in err.items()})
+    return BulkDensity(**out, sites=(left + 1, left + n.shape[0]))
