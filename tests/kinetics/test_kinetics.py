@@ -23,13 +23,13 @@ def test_particle_number_conserved():
 
 
 def test_rhs_sums_to_zero():
-    omega, W = kin.cavity_rates(-1.0, 2.0, L=L)
+    _, W = kin.cavity_rates(-1.0, 2.0, L=L)
     n = np.random.default_rng(2).uniform(0, 3, L)
     assert abs(kin.kinetic_rhs(n, W).sum()) < 1e-14 * np.abs(kin.kinetic_rhs(n, W)).sum() * L
 
 
 def test_jacobian_matches_finite_differences():
-    omega, W = kin.cavity_rates(-1.0, 2.0, L=12)
+    _, W = kin.cavity_rates(-1.0, 2.0, L=12)
     n = np.random.default_rng(3).uniform(0.1, 2, 12)
     h = 1e-6
     fd = np.array([(kin.kinetic_rhs(n + h * e, W) - kin.kinetic_rhs(n - h * e, W)) / (2 * h)
@@ -44,7 +44,7 @@ def test_detailed_balance_gives_bose_einstein(beta):
     W = kin.rate_matrix(omega, kin.overlap(L), lambda w: kin.thermal_spectrum(w, beta))
     n_be = kin.bose_einstein(omega, beta, N)
     assert np.max(np.abs(kin.kinetic_rhs(n_be, W))) < 1e-12
-    n, res, _ = kin.steady_state_rates(W, N, [np.full(L, N / L)])
+    n, _, _ = kin.steady_state_rates(W, N, [np.full(L, N / L)])
     np.testing.assert_allclose(n, n_be, rtol=1e-8)
     n_t = kin.evolve_rates(W, np.full(L, N / L), np.array([0.0, 2e4]))[-1]
     np.testing.assert_allclose(n_t, n_be, rtol=1e-5)

@@ -42,7 +42,8 @@ def divergence_map(Deltas, kappas, *, N: float = 50, L: int = 100, J: float = 1.
 
     Returns a Dataset with dims (Delta, kappa): ``kl_pert`` (Fig. 2c), ``kl_be`` (Fig. 5a),
     ``ratio`` R (Fig. 5b; NaN where Eq. 15 is invalid), ``valid`` (Eq. 15 positive
-    everywhere), ``beta0_J`` (β0J) and the steady-state ``residual``.
+    everywhere), ``beta0_J`` (β0J), the steady-state ``residual`` and ``kl_flat``, the divergence
+    from the uniform (infinite-temperature) distribution: a null model that ignores the bath.
     """
     Deltas = finite_array("Deltas", np.atleast_1d(Deltas))
     kappas = finite_array("kappas", np.atleast_1d(kappas))
@@ -50,7 +51,8 @@ def divergence_map(Deltas, kappas, *, N: float = 50, L: int = 100, J: float = 1.
         raise ValueError("kappas must be > 0")
     N, L, J = positive("N", N), chain_length(L), positive("J", J)
     shape = (len(Deltas), len(kappas))
-    out = {name: np.full(shape, np.nan) for name in ("kl_pert", "kl_be", "ratio", "beta0_J", "residual")}
+    out = {name: np.full(shape, np.nan) for name in ("kl_pert", "kl_be", "kl_flat", "ratio", "beta0_J",
+                                                    "residual")}
     valid = np.zeros(shape, dtype=bool)
     grid = [(i, j) for i in range(shape[0]) for j in range(shape[1])]
     for i, j in tqdm(grid, disable=not progress, desc="(Δ, κ) map", mininterval=5.0):
@@ -60,6 +62,7 @@ def divergence_map(Deltas, kappas, *, N: float = 50, L: int = 100, J: float = 1.
         n = ss["n"].values
         valid[i, j] = bool(pert.attrs["valid"])
         out["kl_be"][i, j] = kl_divergence(n, pert["n_be"].values)
+        out["kl_flat"][i, j] = kl_divergence(n, np.ones_like(n))
         out["kl_pert"][i, j] = kl_divergence(n, pert["n_raw"].values) if valid[i, j] else np.nan
         out["ratio"][i, j] = out["kl_be"][i, j] / out["kl_pert"][i, j]
         out["beta0_J"][i, j] = beta0(D, k) * J

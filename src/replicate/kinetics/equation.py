@@ -10,7 +10,7 @@ dn/dτ = (n + 1)∘g − n∘l.  Σ_k dn_k/dτ = 0 identically (particle number 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -39,6 +39,12 @@ def kinetic_jacobian(n: np.ndarray, W: np.ndarray) -> np.ndarray:
     Jac = (n + 1.0)[:, None] * W.T - n[:, None] * W
     Jac[np.diag_indices_from(Jac)] += W.T @ n - W @ (n + 1.0)
     return Jac
+
+
+def classical_rhs(n: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """dn/dτ without Bose enhancement (n_{k'} + 1 → 1): Wᵀn − n∘(W·1), a linear master
+    equation; its steady state is N times the stationary distribution of the rate matrix."""
+    return W.T @ n - n * W.sum(axis=1)
 
 
 def scaled_residual(n: np.ndarray, W: np.ndarray) -> np.ndarray:

@@ -15,8 +15,14 @@ from threadpoolctl import ThreadpoolController
 from .. import __version__
 from ..validate import chain_length, finite, finite_array, positive
 from .array import band_energies, overlap, wave_numbers
-from .equation import kinetic_jacobian, kinetic_rhs, rate_matrix, scaled_residual
-from .spectrum import beta0, cavity_spectrum
+from .equation import (
+    classical_rhs,
+    kinetic_jacobian,
+    kinetic_rhs,
+    rate_matrix,
+    scaled_residual,
+)
+from .spectrum import beta0, cavity_spectrum, thermal_spectrum
 from .thermal import bose_einstein, perturbative_steady_state
 
 RESIDUAL_TOL = 1e-10
@@ -165,27 +171,68 @@ def steady_state_rates(W: np.ndarray, N: float, guesses: list[np.ndarray]) -> tu
     return best
 
 
+def classical_steady_state_rates(W: np.ndarray, N: float) -> np.ndarray:
+    """Stationary solution of Eq. (7) *without* Bose enhancement (n_{k'} + 1 → 1): the linear
+    master equation Wᵀn = n∘(W·1) with Σn = N, solved directly (one row replaced by the
+    constraint).  The shape n/N then does not depend on N: the control for Bose enhancement."""
+    N = positive("N", N)
+    Wn = W / W.max()
+    A = Wn.T - np.diag(Wn.sum(axis=1))
+    A[0] = 1.0
+    b = np.zeros(len(W))
+    b[0] = N
+    return np.linalg.solve(A, b)
+
+
+def _steady_dataset(omega: np.ndarray, W: np.ndarray, N: float, guesses: list, bose: bool,
+                    attrs: dict) -> xr.Dataset:
+    with one_blas_thread():
+        if bose:
+            n, err, method = steady_state_rates(W, N, guesses)
+            rate = kinetic_rhs(n, W)
+        else:
+            n = classical_steady_state_rates(W, N)
+            rate = classical_rhs(n, W)
+            err, method = float(np.max(np.abs(rate) / n) / W.max()), "linear solve (no Bose factor)"
+    return xr.Dataset(
+        {"n": ("omega", n)},
+        coords={"omega": omega, "k": ("omega", wave_numbers(len(omega)))},
+        attrs={**attrs, "N": float(N), "L": len(omega), "residual": float(err),
+               "residual_rate": float(np.max(np.abs(rate))), "number_error": float(n.sum() - N),
+               "method": method, "bose": int(bose), "version": __version__})
+
+
 def steady_state(Delta: float, kappa: float, *, N: float = 50, L: int = 100, J: float = 1.0, chi: float = 1e-3,
-                 Omega0: float = 0.1, exact_overlap: bool = True) -> xr.Dataset:
+                 Omega0: float = 0.1, exact_overlap: bool = True, bose: bool = True) -> xr.Dataset:
     """Long-time distribution n^(∞)(ω_k) of Eq. (7), solved directly (not by integrating in time).
 
     Newton in ln n from the BE (β0, Eq. A8) and perturbative (Eq. 15) guesses; ``attrs``
     report ``residual`` (max |ṅ_k|/[n_k(n_k+1) max W], dimensionless), ``residual_rate``
     (max |dn_k/dτ|), ``number_error`` (Σn − N) and the method used.  The result does not
-    depend on χ or Ω0 (they only set the clock).
+    depend on χ or Ω0 (they only set the clock).  ``bose=False`` drops the Bose factor of the
+    final state (n_{k'} + 1 → 1, a linear master equation): the classical control.
     """
     positive("chi", chi)
     N = positive("N", N)
     omega, W = cavity_rates(Delta, kappa, L=L, J=J, Omega0=Omega0, exact_overlap=exact_overlap)
     b0 = beta0(Delta, kappa)
-    pert = perturbative_steady_state(Delta, kappa, N=N, L=L, J=J)
-    guesses = [bose_einstein(omega, b0, N), pert["n_raw"].values if pert.attrs["valid"] else None]
-    with one_blas_thread():
-        n, err, method = steady_state_rates(W, N, guesses)
-    return xr.Dataset(
-        {"n": ("omega", n)},
-        coords={"omega": omega, "k": ("omega", wave_numbers(len(omega)))},
-        attrs={"Delta": float(Delta), "kappa": float(kappa), "N": float(N), "L": len(omega), "J": float(J),
-               "chi": float(chi), "Omega0": float(Omega0), "beta0": b0, "residual": float(err),
-               "residual_rate": float(np.max(np.abs(kinetic_rhs(n, W)))), "number_error": float(n.sum() - N),
-               "method": method, "exact_overlap": int(exact_overlap), "version": __version__})
+    guesses = []
+    if bose:
+        pert = perturbative_steady_state(Delta, kappa, N=N, L=L, J=J)
+        guesses = [bose_einstein(omega, b0, N), pert["n_raw"].values if pert.attrs["valid"] else None]
+    attrs = {"Delta": float(Delta), "kappa": float(kappa), "J": float(J), "chi": float(chi),
+             "Omega0": float(Omega0), "beta0": b0, "exact_overlap": int(exact_overlap)}
+    return _steady_dataset(omega, W, N, guesses, bose, attrs)
+
+
+def thermal_steady_state(beta: float, *, N: float = 50, L: int = 100, J: float = 1.0,
+                         exact_overlap: bool = True) -> xr.Dataset:
+    """Steady state of Eq. (7) for a *thermal* bath, S(ω)/S(−ω) = e^{βω} (detailed balance):
+    Bose–Einstein at β (Eq. A8) up to the solver tolerance.  The control for "the steady state
+    is not thermal"."""
+    beta, N = finite("beta", beta), positive("N", N)
+    L = chain_length(L)
+    omega = band_energies(L, J)
+    W = rate_matrix(omega, overlap(L, exact_overlap), lambda w: thermal_spectrum(w, beta), J)
+    attrs = {"beta": beta, "J": float(J), "exact_overlap": int(exact_overlap), "bath": "thermal"}
+    return _steady_dataset(omega, W, N, [bose_einstein(omega, beta, N)], True, attrs)
