@@ -100,3 +100,19 @@ def median_with_error(values, errors) -> tuple[float, float]:
     if v.size == 0 or v.shape != e.shape:
         raise ValueError("median_with_error needs a non-empty selection with one error per value")
     return float(np.median(v)), float(np.sqrt(np.pi / 2) * np.sqrt(np.mean(e * e) / v.size))
+
+
+def difference(a: float, a_err: float, b: float, b_err: float) -> tuple[float, float]:
+    """a − b of two *independent* estimates (different trajectories or seeds) and its error
+    sqrt(σ_a² + σ_b²). Estimates from the same trajectories are correlated: resample them
+    together with :func:`jackknife` instead."""
+    return float(a - b), float(np.hypot(a_err, b_err))
+
+
+def ratio(a: float, a_err: float, b: float, b_err: float) -> tuple[float, float]:
+    """a / b of two *independent* estimates and its first-order error
+    |a/b| sqrt((σ_a/a)² + (σ_b/b)²) (valid while σ_b ≪ |b|; ``ValueError`` if b = 0)."""
+    if b == 0:
+        raise ValueError("ratio: the denominator estimate is 0")
+    r = a / b
+    return float(r), float(np.hypot(a_err / b, r * b_err / b))

@@ -6,41 +6,42 @@ variance V_ℓ (§2.3 of the notes), in g^(1) (Eq. 7) and in the local Wigner fu
 (SI Eq. 33). None of these lengths is defined by a formula in the text we have; the estimators
 below are our operational definitions:
 
-* :func:`relaxation_length` — ξ_n, the distance from the driven site at which n_ℓ first falls
-  below a fraction of its maximum (linear interpolation between sites, :func:`half_decay_distance`);
-* :func:`drop_fraction` — how much of the fall of n_ℓ happens in the right half of the chain
-  (decay "just past the drive" vs "only near the right end", :func:`right_half_drop`);
-* :func:`exponential_fit`, :func:`phase_length` — ξ_φ from g^(1)_{c,c±r} ∝ e^{−r/ξ_φ};
-* :func:`site_samples`, :func:`radial_profile` — the rotation average of W_ℓ with jackknife
-  errors and a ring/bell contrast;
-* :func:`anisotropy`, :func:`circular_variance_floor` — rotation invariance and the sampling
-  floor of V for uniform phases;
-
-ξ_n and f₂ carry jackknife errors over batches of whole trajectories (they need the batch means
-of ``twa.ness(..., keep_batches=True)``), so the strong correlations between neighbouring sites
-are kept; the ξ_φ fit weights the g^(1) points with their own errors as independent (its χ²/dof
-is reported). Wigner-sample errors are jackknife errors too, as in :mod:`replicate.twa.observables`.
+* :func:`half_decay_distance` — ξ_n, the distance from the driven site at which n_ℓ first falls
+  below a fraction of its maximum (linear interpolation between sites);
+* :func:`right_half_drop` — f₂, how much of the fall of n_ℓ happens in the right half of the
+  chain (decay "just past the drive" vs "only near the right end");
+* :func:`phase_fit_range`, :func:`profile_statistics` — the phase decay rate 1/ξ_φ, the slope of
+  −ln g^(1)_{c,c±r} against r, and the g^(1) floor;
+* :func:`profile_statistics` — every scalar of the figure (ξ_n, f₂, V beyond a few sites and in the
+  right half, 1/ξ_φ, the floor, ξ_n/ξ_φ, the coherent fraction A_ℓ) with **one joint jackknife
+  over batches of whole trajectories**, which keeps the correlations between sites and between
+  the statistics;
+* :func:`chain_samples`, :func:`sample_dataset` — Wigner samples of every site and the NESS
+  profile Dataset built from them (the same batch means as ``twa.ness(..., keep_batches=True)``),
+  so that one run gives both the profiles and the Wigner functions;
+* :func:`radial_profile`, :func:`radial_contrast`, :func:`wigner_histogram` — the rotation
+  average of W_ℓ with jackknife errors and its ring/bell contrast, and the 2-d histogram of W_ℓ;
+* :func:`smallest_increase`, :func:`worst` — the least favourable of several independent
+  estimates, for tests of the form "grows with L" or "at every drive";
+* :func:`circular_variance_floor` — the sampling floor of V for uniform phases.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import xarray as xr
 
 from .. import stats
+from ..chain import ChainParams
 from ..twa import observables as obs
-from ..validate import count, positive
+from ..twa.engine import with_dt_halving
 from ..twa.ness import N_BATCHES
+from ..twa.samples import site_samples
+from ..validate import count, grid_edges, positive
+from .fits import ols
 
-
-@dataclass(frozen=True)
-class Length:
-    """A length in sites with its standard error; ``censored`` if only a lower bound."""
-
-    value: float
-    error: float
-    censored: bool = False
+Estimate = tuple[float, float]
 
 
 def _profile(n) -> np.ndarray:
@@ -53,17 +54,24 @@ def _profile(n) -> np.ndarray:
 def half_decay_distance(n, fraction: float = 0.5) -> float:
     """Distance (sites) from the driven site ℓ = 1 at which the profile ``n`` first drops below
     ``fraction`` · max n after its maximum, linearly interpolated between sites: with a the last
-    site (0-based) above h = f·n_max and b = a + 1, a + (n_a − h)/(n_a − n_b). ``inf`` if n never
-    drops below h (the length is then at least L − 1)."""
+    site (0-based) above h = f·n_max and b = a + 1, a + (n_a − h)/(n_a − n_b).
+
+    If n stays above h to the last site (a chain shorter than the plateau), the line through the
+    last two sites is extrapolated beyond the chain (a distance > L − 1, so that a jackknife over
+    resamples on both sides of L − 1 stays continuous); ``inf`` if n does not fall at the end.
+    """
     n = _profile(n)
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
     i_max = int(np.argmax(n))
     h = fraction * n[i_max]
     below = np.flatnonzero(n[i_max:] < h)
-    if below.size == 0:
+    if below.size:
+        b = i_max + int(below[0])
+    elif i_max < n.size - 1 and n[-1] < n[-2]:
+        b = n.size - 1
+    else:
         return float("inf")
-    b = i_max + int(below[0])
     a = b - 1
     return float(a + (n[a] - h) / (n[a] - n[b]))
 
@@ -79,73 +87,6 @@ def right_half_drop(n) -> float:
         raise ValueError("n must not peak at the last site")
     n_mid = n[L // 2] if L % 2 else 0.5 * (n[L // 2 - 1] + n[L // 2])
     return float((n_mid - n[-1]) / (n.max() - n[-1]))
-
-
-def relaxation_length(ds: xr.Dataset, fraction: float = 0.5) -> Length:
-    """ξ_n of a NESS Dataset with batch means (``twa.ness(..., keep_batches=True)``): the
-    :func:`half_decay_distance` of its photon-number profile, with the jackknife error over
-    trajectory batches (which keeps the correlations between sites). Censored at L − 1 if n
-    never falls below the threshold."""
-    classical = bool(ds.attrs.get("classical", 0))
-    val, err = stats.jackknife_dataset(ds, lambda m: {"xi": stats.columnwise(
-        lambda n: half_decay_distance(n, fraction))(obs.n_photons(m["m2"], classical))})
-    L = ds.sizes["site"]
-    if not np.isfinite(val["xi"]):
-        return Length(float(L - 1), 0.0, True)
-    return Length(float(val["xi"]), float(err["xi"]) if np.isfinite(err["xi"]) else float("nan"))
-
-
-def drop_fraction(ds: xr.Dataset) -> tuple[float, float]:
-    """(f₂, jackknife error) of :func:`right_half_drop` for a NESS Dataset with batch means."""
-    classical = bool(ds.attrs.get("classical", 0))
-    val, err = stats.jackknife_dataset(ds, lambda m: {"f2": stats.columnwise(right_half_drop)(
-        obs.n_photons(m["m2"], classical))})
-    return float(val["f2"]), float(err["f2"])
-
-
-@dataclass(frozen=True)
-class ExpFit:
-    """y ≈ A e^{−r/ξ}: ξ, A with standard errors, χ²/dof and the points used."""
-
-    xi: float
-    xi_err: float
-    amplitude: float
-    amplitude_err: float
-    chi2_dof: float
-    r: np.ndarray
-
-    def __call__(self, r):
-        return self.amplitude * np.exp(-np.asarray(r, dtype=float) / self.xi)
-
-
-def exponential_fit(r, y, y_err) -> ExpFit:
-    """Weighted least squares of ln y = ln A − r/ξ with σ_ln y = σ_y/y (points independent).
-
-    Needs at least two points with y > 0 at two distinct r. Parameter errors from the
-    covariance of the weighted fit (not rescaled by χ²).
-    """
-    r = np.asarray(r, dtype=float)
-    y = np.asarray(y, dtype=float)
-    s = np.asarray(y_err, dtype=float)
-    if not (r.shape == y.shape == s.shape and r.ndim == 1):
-        raise ValueError("r, y and y_err must be 1-d arrays of equal length")
-    if np.any(y <= 0) or np.any(s <= 0) or not np.all(np.isfinite(y / s)):
-        raise ValueError("y and y_err must be finite and > 0")
-    if np.unique(r).size < 2:
-        raise ValueError("exponential_fit needs points at two distinct r")
-    w = (y / s) ** 2
-    X = np.stack([np.ones_like(r), -r], axis=1)
-    cov = np.linalg.inv(X.T @ (X * w[:, None]))
-    beta = cov @ (X.T @ (w * np.log(y)))
-    lnA, k = beta
-    if k <= 0:
-        raise ValueError("y does not decay with r (fitted rate <= 0)")
-    res = np.log(y) - X @ beta
-    dof = r.size - 2
-    chi2 = float(np.sum(w * res**2) / dof) if dof > 0 else float("nan")
-    A = float(np.exp(lnA))
-    return ExpFit(xi=float(1 / k), xi_err=float(np.sqrt(cov[1, 1]) / k**2), amplitude=A,
-                  amplitude_err=float(A * np.sqrt(cov[0, 0])), chi2_dof=chi2, r=r)
 
 
 def fold_by_distance(values, errors, centre: int) -> dict[str, np.ndarray]:
@@ -165,28 +106,135 @@ def fold_by_distance(values, errors, centre: int) -> dict[str, np.ndarray]:
             "side": np.sign(m - centre)[keep]}
 
 
-def phase_length(values, errors, centre: int, *, floor_from: int,
-                 above_floor: float = 2.0) -> tuple[ExpFit, float]:
-    """ξ_φ from g^(1)_{c,m} (Eq. 7) of a centre site c: fit of e^{−r/ξ_φ} (both sides together).
+def g1_profile(means: Mapping[str, np.ndarray], centre: int, classical: bool = False) -> np.ndarray:
+    """g^(1)_{c,m} (Eq. 7) over the sites m (first axis) from Wigner means ``m2`` = ⟨|α|²⟩ and
+    ``cre + i cim`` = ⟨α*_c α_m⟩ (:func:`replicate.twa.observables.g1`)."""
+    m2 = np.asarray(means["m2"])
+    L = m2.shape[0]
+    same = (np.arange(1, L + 1) == centre).reshape((L,) + (1,) * (m2.ndim - 1))
+    return obs.g1(means["cre"], means["cim"], m2[centre - 1], m2, same, classical)
 
-    The floor is the median of g^(1) at r ≥ ``floor_from``; the fit uses every r ≥ 1 from 1 up
-    to (not including) the first r at which a point on either side is ≤ ``above_floor`` × floor
-    or non-finite. Returns (fit, floor).
+
+def phase_fit_range(g1, centre: int, *, floor_from: int, above_floor: float = 2.0) -> tuple[int, float]:
+    """Fit window of ξ_φ from a g^(1)_{c,m} profile: (r_fit, floor).
+
+    The floor is the median of g^(1) at r ≥ ``floor_from``; r_fit is the last r such that every
+    point at distances 1..r on both sides of c is finite and above ``above_floor`` × floor.
+    ``ValueError`` if fewer than two distances qualify (no decay above the floor to fit).
     """
-    pts = fold_by_distance(values, errors, centre)
-    r, g, s = pts["r"], pts["value"], pts["error"]
-    far = np.isfinite(g) & (r >= floor_from)
+    g = np.asarray(g1, dtype=float)
+    pts = fold_by_distance(g, np.zeros_like(g), centre)
+    r, v = pts["r"], pts["value"]
+    far = np.isfinite(v) & (r >= floor_from)
     if not far.any():
         raise ValueError(f"no finite g1 at r >= floor_from={floor_from}")
-    floor = float(np.median(g[far]))
-    r_stop = r.max() + 1
+    floor = float(np.median(v[far]))
+    r_fit = 0
     for rr in np.unique(r):
         sel = r == rr
-        if not np.all(np.isfinite(g[sel]) & (g[sel] > above_floor * floor) & (s[sel] > 0)):
-            r_stop = rr
+        if not np.all(np.isfinite(v[sel]) & (v[sel] > above_floor * floor)):
             break
-    use = r < r_stop
-    return exponential_fit(r[use], g[use], s[use]), floor
+        r_fit = int(rr)
+    if r_fit < 2:
+        raise ValueError("g1 is within above_floor × floor of its floor beyond r = 1: nothing to fit")
+    return r_fit, floor
+
+
+def _batch_sums(ds: xr.Dataset) -> tuple[dict, np.ndarray]:
+    if "batch_means" not in ds:
+        raise ValueError("ds needs batch means (twa.ness(..., keep_batches=True) or sample_dataset)")
+    counts = ds["batch_count"].values
+    return {str(m): ds["batch_means"].sel(moment=m).values * counts for m in ds["moment"].values}, counts
+
+
+def profile_statistics(ds: xr.Dataset, *, centre: int, r_fit: int, floor_from: int,
+                       few_sites: int, fraction: float = 0.5) -> tuple[dict, dict]:
+    """The scalars of Fig. 3 for one chain, with one joint jackknife over trajectory batches.
+
+    ``ds`` carries batch means with the moments m2, cos, sin, re, im, cre, cim
+    (``twa.ness(..., keep_batches=True, g1_centre=centre)`` or :func:`sample_dataset`).
+
+    Returns (value, error) dicts with
+    ``xi_n`` (:func:`half_decay_distance` of n_ℓ), ``f2`` (:func:`right_half_drop`), ``n_max``;
+    ``V_beyond`` = min V_ℓ over ℓ − 1 ≥ ``few_sites``; ``V_right`` = min V_ℓ over the right half;
+    ``phase_rate`` = 1/ξ_φ, minus the OLS slope of ln g^(1)_{c,c±r} on r = 1..``r_fit`` (both
+    sides), ``phase_amp`` its e^{intercept}; ``g1_floor`` = median g^(1) at r ≥ ``floor_from``;
+    ``two_stage`` = ξ_n/ξ_φ; and the array ``A`` = |⟨α_ℓ⟩|/sqrt(⟨|α_ℓ|²⟩_W) (coherent fraction,
+    0 for a rotation-invariant W_ℓ; biased up by ~ the sampling error of ⟨α⟩ where it vanishes).
+    """
+    classical = bool(ds.attrs.get("classical", 0))
+    L = ds.sizes["site"]
+    site = np.arange(1, L + 1)
+    r = np.abs(site - count("centre", centre))
+    fit = (r >= 1) & (r <= count("r_fit", r_fit, minimum=2))
+    far = r >= count("floor_from", floor_from)
+    beyond, right = site - 1 >= count("few_sites", few_sites), site > L // 2
+
+    def stat(m):
+        n = obs.n_photons(m["m2"], classical)
+        V = obs.circular_variance(m["cos"], m["sin"])
+        g = g1_profile(m, centre, classical)
+        slope, intercept = ols(r[fit], np.log(g[fit]))
+        xi = half_decay_distance(n, fraction)
+        return {"xi_n": xi, "f2": right_half_drop(n), "n_max": n.max(), "V_beyond": V[beyond].min(),
+                "V_right": V[right].min(), "phase_rate": -slope, "phase_amp": np.exp(intercept),
+                "g1_floor": np.median(g[far]), "two_stage": -slope * xi,
+                "A": np.hypot(m["re"], m["im"]) / np.sqrt(m["m2"])}
+
+    sums, counts = _batch_sums(ds)
+    value, err = stats.jackknife(stat, sums, counts, vectorized=False)
+    scalars = {k: float(v) for k, v in value.items() if k != "A"}
+    return ({**scalars, "A": value["A"]},
+            {**{k: float(err[k]) for k in scalars}, "A": err["A"]})
+
+
+def chain_samples(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float,
+                  sample_every: float, dt: float | None = None, seed: int = 0,
+                  max_halvings: int = 0) -> xr.DataArray:
+    """Complex64 Wigner samples of every site of ``params`` (:func:`replicate.twa.site_samples`:
+    the trajectories of ``twa.ness`` with the same seed), rerun with half the time step when a
+    trajectory diverges, at most ``max_halvings`` times; the step used is ``attrs["dt"]``."""
+    def run(step: float) -> xr.DataArray:
+        return site_samples(params, np.arange(1, params.L + 1), n_traj=n_traj, t_relax=t_relax,
+                            t_avg=t_avg, sample_every=sample_every, dt=step, seed=seed,
+                            dtype=np.complex64)
+    return with_dt_halving(run, dt, max_halvings)
+
+
+def sample_dataset(samples: xr.DataArray, centre: int, n_batches: int = N_BATCHES) -> xr.Dataset:
+    """NESS profile Dataset from Wigner samples of every site (``samples(site, traj, time)``,
+    sites 1..L, e.g. :func:`chain_samples`).
+
+    Each trajectory's time samples are averaged first; the Dataset holds the observables of
+    :func:`replicate.twa.observables.standard` and ``g1`` (Eq. 7, centre site ``centre``) with
+    jackknife errors over ``n_batches`` batches of whole trajectories, and ``batch_means(moment,
+    site, batch)`` with ``batch_count`` — what ``twa.ness(..., keep_batches=True,
+    g1_centre=centre)`` returns, on the sampling grid of ``samples``.
+    """
+    a = np.asarray(samples)
+    if a.ndim != 3 or not np.array_equal(samples["site"].values, np.arange(1, a.shape[0] + 1)):
+        raise ValueError("samples must be (site, traj, time) over every site 1..L")
+    L = a.shape[0]
+    centre = count("centre", centre)
+    if centre > L:
+        raise ValueError(f"centre must be a site in 1..{L}, got {centre}")
+    per = obs.sample_means(a, axis=-1)
+    corr = (np.conj(a[centre - 1])[None] * a).mean(-1)
+    per["cre"], per["cim"] = corr.real, corr.imag
+    names = list(per)
+    sums, counts = stats.batch_sums(np.stack([np.asarray(per[k], dtype=float) for k in names]), n_batches)
+    batch = dict(zip(names, sums))
+
+    def stat(m):
+        return {**obs.standard(m), "g1": g1_profile(m, centre)}
+
+    value, err = stats.jackknife(stat, batch, counts)
+    data = {k: ("site", v) for k, v in value.items()}
+    data.update({k + "_err": ("site", e) for k, e in err.items()})
+    data["batch_means"] = (("moment", "site", "batch"), sums / counts)
+    attrs = dict(samples.attrs, g1_centre=centre, n_batches=int(counts.size), classical=0)
+    return xr.Dataset(data, coords={"site": np.arange(1, L + 1), "moment": names,
+                                    "batch_count": ("batch", counts)}, attrs=attrs)
 
 
 def circular_variance_floor(n_samples) -> float:
@@ -194,30 +242,6 @@ def circular_variance_floor(n_samples) -> float:
     (Rayleigh) limit: E|mean| = sqrt(π/(4N)), so V ≈ 1 − sqrt(π/(4N)) (§2.3 of the notes)."""
     n = positive("n_samples", n_samples)
     return float(1.0 - np.sqrt(np.pi / (4.0 * n)))
-
-
-def anisotropy(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Coherent fraction A_ℓ = |⟨α_ℓ⟩| / sqrt(⟨|α_ℓ|²⟩_W) (0 for a rotation-invariant W_ℓ).
-
-    ``ds`` is a :func:`replicate.twa.ness` Dataset (⟨|α|²⟩_W = n + ½). Errors propagate the
-    errors of Re⟨α⟩, Im⟨α⟩ and n as independent. Note the sampling bias of |⟨α⟩| for zero mean.
-    """
-    re, im, n = (ds[k].values for k in ("field_re", "field_im", "n"))
-    sre, sim_, sn = (ds[k + "_err"].values for k in ("field_re", "field_im", "n"))
-    m2 = n + 0.5
-    amp = np.hypot(re, im)
-    A = amp / np.sqrt(m2)
-    safe = np.where(amp > 0, amp, 1.0)
-    var_amp = np.where(amp > 0, ((re * sre) ** 2 + (im * sim_) ** 2) / safe**2,
-                       0.5 * (sre**2 + sim_**2))
-    sA = np.sqrt(var_amp / m2 + (0.5 * A * sn / m2) ** 2)
-    return A, sA
-
-
-def isotropy_chi2(ds: xr.Dataset) -> np.ndarray:
-    """χ² = (Re⟨α⟩/σ)² + (Im⟨α⟩/σ)² per site: ~χ²₂ (mean 2) if W_ℓ has zero mean field."""
-    re, im = ds["field_re"].values, ds["field_im"].values
-    return (re / ds["field_re_err"].values) ** 2 + (im / ds["field_im_err"].values) ** 2
 
 
 def radial_profile(samples, *, bins_per_mean: int = 8, n_bins: int = 24,
@@ -234,7 +258,7 @@ def radial_profile(samples, *, bins_per_mean: int = 8, n_bins: int = 24,
     Parameters
     ----------
     samples : complex array (traj, time)
-        Wigner samples of one site (e.g. one site of :func:`site_samples`).
+        Wigner samples of one site (e.g. one site of :func:`chain_samples`).
 
     Returns
     -------
@@ -267,3 +291,131 @@ def radial_profile(samples, *, bins_per_mean: int = 8, n_bins: int = 24,
                        "contrast": ((), float(value["contrast"])),
                        "contrast_err": ((), float(err["contrast"])),
                        "u_mean": ((), u_mean), "du": ((), du)}, coords={"u": centres})
+
+
+def radial_contrast(samples: xr.DataArray, **kw) -> xr.Dataset:
+    """Ring contrast C_ℓ of :func:`radial_profile` (with its jackknife error) at every site of
+    ``samples(site, traj, time)``; keyword arguments go to :func:`radial_profile`."""
+    prof = [radial_profile(samples.sel(site=s).values, **kw) for s in samples["site"].values]
+    return xr.Dataset({"contrast": ("site", [float(p["contrast"]) for p in prof]),
+                       "contrast_err": ("site", [float(p["contrast_err"]) for p in prof])},
+                      coords={"site": samples["site"].values})
+
+
+def wigner_histogram(samples, extent: float, bins: int) -> np.ndarray:
+    """W_ℓ (SI Eq. 33) as a normalised 2-d histogram of complex samples on [−extent, extent]²
+    with ``bins`` × ``bins`` bins, indexed [Re, Im]; it integrates to the fraction of samples
+    inside the square."""
+    a = np.asarray(samples).ravel()
+    edges = grid_edges("wigner grid", (extent, bins))
+    h, _, _ = np.histogram2d(a.real, a.imag, bins=(edges, edges))
+    return h / (a.size * (edges[1] - edges[0]) ** 2)
+
+
+def worst(estimates, *, lowest: bool = True) -> Estimate:
+    """The least favourable of several independent (value, error) estimates for a lower bound
+    (``lowest``: the smallest value − 2σ) or an upper bound (the largest value + 2σ)."""
+    est = [(float(v), float(e)) for v, e in estimates]
+    if not est:
+        raise ValueError("worst needs at least one estimate")
+    edge = [v - 2 * e if lowest else -(v + 2 * e) for v, e in est]
+    return est[int(np.argmin(edge))]
+
+
+def smallest_increase(values: Mapping[tuple, Estimate], along: str) -> Estimate:
+    """The least significant increase of a quantity tabulated over (L, F) between consecutive L
+    (``along="L"``, at each F) or consecutive F (``along="F"``, at each L): the difference with
+    the smallest value − 2σ (:func:`worst`). Entries are independent runs, so each difference
+    has the error of :func:`replicate.stats.difference`."""
+    if along not in ("L", "F"):
+        raise ValueError(f"along must be 'L' or 'F', got {along!r}")
+    axis = 0 if along == "L" else 1
+    diffs = []
+    for other in sorted({k[1 - axis] for k in values}):
+        keys = sorted((k for k in values if k[1 - axis] == other), key=lambda k: k[axis])
+        diffs += [stats.difference(*values[b], *values[a]) for a, b in zip(keys[:-1], keys[1:])]
+    if not diffs:
+        raise ValueError(f"no two entries differ only in {along}")
+    return worst(diffs)
+
+
+def chain_statistics(runs: Mapping[tuple, xr.Dataset], *, few_sites: int,
+                     r_fit: Mapping[tuple, int] | None = None) -> tuple[dict, dict]:
+    """:func:`profile_statistics` of every chain of ``runs`` (keyed by (L, F)), with centre
+    c = L // 2 and the g^(1) floor taken from r ≥ L // 4.
+
+    The ξ_φ fit window of each chain comes from :func:`phase_fit_range` on its own g^(1) unless
+    ``r_fit`` gives it (a control chain fitted over the window of the chain it controls).
+    Returns ({key: (r_fit, floor)}, {key: (value, error)}); floor is None when ``r_fit`` was given.
+    """
+    windows, out = {}, {}
+    for key, ds in runs.items():
+        L = int(key[0])
+        windows[key] = ((r_fit[key], None) if r_fit is not None else
+                        phase_fit_range(ds["g1"].values, L // 2, floor_from=L // 4))
+        out[key] = profile_statistics(ds, centre=L // 2, r_fit=windows[key][0], floor_from=L // 4,
+                                      few_sites=few_sites)
+    return windows, out
+
+
+def relaxation_tests(res: Mapping[tuple, tuple[dict, dict]], linear: Mapping[tuple, tuple[dict, dict]],
+                     contrast: Mapping[float, xr.Dataset], *, F_weak: float, F_intermediate: float,
+                     sites: tuple[int, int, int]) -> dict[str, Estimate]:
+    """The measured values of the Fig. 3 tests and of their controls, as (value, error).
+
+    ``res`` and ``linear`` are :func:`chain_statistics` results of the chains (keyed by (L, F))
+    and of the U = 0 control chains; ``contrast`` the :func:`radial_contrast` at the largest L
+    for ``F_weak`` and ``F_intermediate``; ``sites`` the driven, bulk and last sites (d, e, f).
+    Key ``k`` holds a test's value and ``k + "_control"`` its control's (see the chapter):
+    growth of ξ_n along F and L (:func:`smallest_increase`; control: U = 0), the profile shape f₂
+    and ξ_n at the two drives (controls: the other drive), the phase statistics at the worst drive
+    (:func:`worst`; control: U = 0 at ``F_intermediate``), the coherent fraction at the driven and
+    the bulk site (controls: each other) and the ring contrast in the bulk and at the end
+    (controls: the weak drive, the bulk).
+    """
+    L_max = max(int(k[0]) for k in res)
+    Fw, Fi = F_weak, F_intermediate
+    s_d, s_e, s_f = sites
+
+    def at(r, q, site=None):
+        v, e = r
+        return (v[q], e[q]) if site is None else (float(v[q][site - 1]), float(e[q][site - 1]))
+
+    def xi(table):
+        return {k: at(r, "xi_n") for k, r in table.items()}
+
+    def C(F, s):
+        return (float(contrast[F]["contrast"].sel(site=s)), float(contrast[F]["contrast_err"].sel(site=s)))
+
+    main = {k: r for k, r in res.items() if int(k[0]) == L_max}
+    out = {"xi-grows-F": smallest_increase(xi(res), "F"), "xi-grows-F_control": smallest_increase(xi(linear), "F"),
+           "xi-grows-L": smallest_increase(xi(res), "L"), "xi-grows-L_control": smallest_increase(xi(linear), "L"),
+           "weak-decays-early": at(res[L_max, Fw], "f2"), "weak-decays-early_control": at(res[L_max, Fi], "f2"),
+           "weak-just-past-drive": at(res[L_max, Fw], "xi_n"), "weak-just-past-drive_control": at(res[L_max, Fi], "xi_n"),
+           "intermediate-plateau": at(res[L_max, Fi], "f2"), "intermediate-plateau_control": at(res[L_max, Fw], "f2"),
+           "W-anisotropic-drive": at(res[L_max, Fi], "A", s_d), "W-anisotropic-drive_control": at(res[L_max, Fi], "A", s_e),
+           "W-isotropic-bulk": at(res[L_max, Fi], "A", s_e), "W-isotropic-bulk_control": at(res[L_max, Fi], "A", s_d),
+           "W-ring-bulk": C(Fi, s_e), "W-ring-bulk_control": C(Fw, s_e),
+           "W-bell-end": C(Fi, s_f), "W-bell-end_control": C(Fi, s_e)}
+    for key, q, lowest in (("V-few-sites", "V_beyond", True), ("V-uniform", "V_right", True),
+                           ("xi-phi-few-sites", "phase_rate", True), ("g1-floor", "g1_floor", False),
+                           ("two-stage", "two_stage", True)):
+        out[key] = worst([at(r, q) for r in main.values()], lowest=lowest)
+        out[key + "_control"] = at(linear[L_max, Fi], q)
+    return out
+
+
+def relaxation_values(res: Mapping[tuple, tuple[dict, dict]], contrast: Mapping[float, xr.Dataset],
+                      sites: tuple[int, ...]) -> dict[str, tuple[str, float, float]]:
+    """The numbers Fig. 3 shows, for the regression check: {key: (what, value, error)} with
+    n_max, ξ_n, f₂ and 1/ξ_φ of every chain of ``res`` ((L, F) → :func:`profile_statistics`) and
+    the ring contrast of ``contrast`` (F → :func:`radial_contrast`) at ``sites``."""
+    out = {}
+    for (L, F), (v, e) in res.items():
+        for q in ("n_max", "xi_n", "f2", "phase_rate"):
+            out[f"{q}-L{L}-F{F:g}"] = (f"{q} at L = {L}, |F| = {F:g}", v[q], e[q])
+    for F, c in contrast.items():
+        for s in sites:
+            out[f"contrast-F{F:g}-site{s}"] = (f"ring contrast C at ℓ = {s}, |F| = {F:g}",
+                                               float(c["contrast"].sel(site=s)), float(c["contrast_err"].sel(site=s)))
+    return out

@@ -5,7 +5,7 @@ Chapters use :class:`Ledger` (claims), :func:`default` (profile settings) and th
 helpers; nothing in the physics packages imports this one.
 """
 from .claims import Ledger
-from .plotting import panel_labels, savefig
+from .plotting import error_band, panel_labels, savefig
 from .profiles import default, pick
 
-__all__ = ["Ledger", "default", "pick", "panel_labels", "savefig"]
+__all__ = ["Ledger", "default", "pick", "panel_labels", "error_band", "savefig"]
