@@ -1,16 +1,17 @@
 """Open every built page of the book in headless Chromium and fail on what a reader would see
 as broken: an image that does not load, a chapter page without a figure, a Python traceback,
-math that MathJax did not render.  Screenshots go to _build/screenshots/ for a human look.
+math that MathJax did not render, warning text in a cell's stderr output (e.g. tqdm's
+"IProgress not found", a RuntimeWarning) or a Python warning line anywhere on the page.
+Screenshots go to _build/screenshots/ for a human look.
 
 usage: python .ci/check_pages.py _build/html
 """
 from __future__ import annotations
 
+import re
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -29,12 +30,78 @@ ready.then(() => {
   const unrendered = mathNodes.filter(m => !m.querySelector('mjx-container')).length
       + main.querySelectorAll('mjx-merror').length;
   const mathjax = !!(window.MathJax && MathJax.version);
-  done({broken, figures, tracebacks, unrendered, math: mathNodes.length, mathjax});
+  const stderr = [...main.querySelectorAll('.output.stderr, .stderr')].map(e => e.innerText);
+  done({broken, figures, tracebacks, unrendered, math: mathNodes.length, mathjax, stderr,
+        text: main.innerText});
 }).catch(e => done({error: String(e)}));
 """
 
 
-def driver() -> webdriver.Chrome:
+# what a warning looks like in a stderr output: "…/x.py:21: TqdmWarning: IProgress not found",
+# "RuntimeWarning: invalid value", "WARNING: …", "Warning: …"
+WARNING_IN_STDERR = re.compile(r"\w*Warning\b|\bWARNING\b|\bwarning:|IProgress not found", re.I)
+# the warnings module's own format, anywhere on the page (e.g. printed to stdout)
+WARNING_LINE = re.compile(r"\S+\.py:\d+: \w*Warning: ")
+
+
+def warnings_shown(stderr_texts: list[str], page_text: str = "") -> list[str]:
+    """The lines of a page that show a warning: in a cell's stderr output, or a Python
+    ``file.py:N: SomeWarning:`` line anywhere."""
+    found = []
+    for text in stderr_texts:
+        found += [line.strip() for line in text.splitlines() if WARNING_IN_STDERR.search(line)]
+    found += [line.strip() for line in page_text.splitlines()
+              if WARNING_LINE.search(line) and line.strip() not in found]
+    return found
+
+
+class _StderrText(HTMLParser):
+    """The text of the elements with class ``stderr`` in a page (as MyST-NB renders a cell's
+    stderr stream: ``<div class="output stderr ...">``), and the page's whole text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0  # > 0 inside a stderr element
+        self.blocks: list[str] = []
+        self.text: list[str] = []
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
+
+    def handle_startendtag(self, tag, attrs):  # <br/>: no content, no depth
+        pass
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        if self.depth:
+            self.depth += 1
+        elif "stderr" in classes:
+            self.depth = 1
+            self.blocks.append("")
+
+    def handle_endtag(self, tag):
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self.depth:
+            self.blocks[-1] += data
+
+
+def html_warnings(html: str) -> list[str]:
+    """:func:`warnings_shown` of a page's HTML source (no browser needed)."""
+    parser = _StderrText()
+    parser.feed(html)
+    return warnings_shown(parser.blocks, "".join(parser.text))
+
+
+def driver():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -76,6 +143,11 @@ def main(html_dir: str) -> int:
                     problems.append("a Python traceback is shown")
                 if r["unrendered"]:
                     problems.append(f"{r['unrendered']} math node(s) not rendered (MathJax loaded: {r['mathjax']})")
+                shown = warnings_shown(r.get("stderr", []), r.get("text", ""))
+                shown += [w for w in html_warnings(page.read_text(errors="ignore")) if w not in shown]
+                if shown:
+                    problems.append(f"warning text shown: {shown[0][:160]!r}"
+                                    + (f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""))
             status = "FAIL " + "; ".join(problems) if problems else "ok"
             figs = r.get("figures", 0)
             print(f"{rel}: {status} (figures {figs}, math {r.get('math', 0)})")

@@ -215,6 +215,10 @@ def steady_state(params: Any, *, n_max: int | None = None, frame: str | Sequence
     if n_max is not None:
         if int(n_max) != n_max or n_max < 1:
             raise ValueError(f"n_max must be an integer >= 1, got {n_max!r}")
+        if (int(n_max) + 1) ** L > max_dim:
+            raise ValueError(f"n_max={int(n_max)} with L={L} gives a Hilbert space of dimension "
+                             f"(n_max+1)^L = {(int(n_max) + 1) ** L}, above max_dim={max_dim}; "
+                             "lower n_max or raise max_dim")
         res = _solve_at(p, int(n_max), beta)
         return _dataset(p, res, int(n_max), beta, converged=None, change=np.nan,
                         seconds=res["seconds"])

@@ -1,24 +1,67 @@
-"""Parameter grids -> xarray Datasets.
+"""Parameter grids -> xarray Datasets, cached, resumable, on threads or on Dask.
 
 :func:`grid` evaluates a function on the Cartesian product of named axes and stacks the
 Datasets it returns along new dimensions named after the axes. Every point is computed from its
 own arguments only (seeds included), so the result does not depend on the order of evaluation,
-on the number of workers or on how the grid is split; :func:`grid` takes an optional ``only`` to
-compute a slice, and :func:`merge` puts slices back together.
+on the executor, on the number of workers or on how the grid is split (``only=``).
 
-Workers are Python threads, each running its points with one numba thread (the TWA kernels
-release the GIL), so a sweep of small points uses every core without nested parallelism.
+Where points run — ``$REPLICATE_EXECUTOR`` (``replicate run/execute/build --dask`` sets it for
+the chapters, which need no change):
+
+* ``threads`` (default): Python threads, each running its points with one numba thread (the TWA
+  kernels release the GIL), so a sweep of small points uses every core without nested
+  parallelism. ``workers=`` sets their number.
+* ``dask:local``: a ``distributed.LocalCluster`` of one single-threaded worker process per core.
+* ``dask:tcp://host:port``: the workers of a running Dask scheduler (one machine or a cluster).
+  The first point is computed in this process before fanning out, which compiles (or loads)
+  the numba kernels once and writes numba's on-disk cache for the local workers; every worker
+  runs its point with one numba thread.
+
+Cache — ``$REPLICATE_CACHE`` (``--cache DIR``): every finished point is written at once as a
+small checksummed file (:mod:`replicate.cache`), so an interrupted sweep (Ctrl-C, a killed
+worker, a failing point) resumes where it stopped and a finished point is never recomputed.
+
+A point that raises stops the sweep with a :class:`SweepError` naming it; the points that
+finished are kept (in the cache, and in ``SweepError.partial``).
+
+``$REPLICATE_DRY_RUN=<file>`` (``replicate run --dry-run``): instead of computing, each sweep
+times one point (a calibration), appends its plan — points, cached points, the sizes it can see
+(``n_traj``, times, ``dt``), an estimated wall time — to the file as a JSON line, and returns the
+grid with only that point filled (NaN elsewhere, ``computed`` False).
 """
 from __future__ import annotations
 
+import atexit
 import itertools
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Sequence
+import json
+import os
+import sys
+import threading
+import time
+import warnings
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import Any, Callable, Sequence
 
 import numba
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
+
+from . import cache as _cache
+
+EXECUTOR_ENV = "REPLICATE_EXECUTOR"
+DRY_RUN_ENV = "REPLICATE_DRY_RUN"
+PROGRESS_ENV = "REPLICATE_PROGRESS"
+SIZE_HINTS = ("n_traj", "t_relax", "t_avg", "tau_max", "t_max", "dt", "integrator", "seed")
+
+
+class SweepError(RuntimeError):
+    """A grid point failed. ``point`` names it; ``partial`` holds the finished points (NaN
+    elsewhere, ``computed`` marks them)."""
+
+    def __init__(self, message: str, point: dict, partial: xr.Dataset | None):
+        super().__init__(message)
+        self.point = point
+        self.partial = partial
 
 
 def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress: bool = True,
@@ -30,12 +73,13 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
     ----------
     func : returns an ``xarray.Dataset`` (the same variables, dims and shapes at every point).
     axes : ``{"L": [10, 20], "F": [1.0, 2.0]}``; dims appear in this order.
-    progress : tqdm bar over the points.
-    only : predicate on the point; points where it is False are NaN in the result (to split a
-        sweep across machines; combine the pieces with :func:`merge`).
+    progress : a tqdm bar over the points (in a terminal; in a notebook run by ``replicate`` it
+        goes to the terminal of the command, never into the notebook).
+    only : predicate on the point; points where it is False are NaN in the result and
+        ``computed`` is False there (to compute part of a sweep, e.g. to fill a shared cache).
     workers : threads running points concurrently (default: numba's thread count); each runs
         its points with one numba thread. ``workers=1`` runs the points in turn, each with all
-        of numba's threads.
+        of numba's threads. Ignored on Dask (the cluster has its workers).
     """
     if not axes:
         raise ValueError("axes must name at least one dimension")
@@ -46,7 +90,7 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
             raise ValueError(f"axis {k!r} must be a non-empty 1-d sequence")
     shape = tuple(values[k].size for k in names)
     points = list(itertools.product(*(range(n) for n in shape)))
-    todo = {}
+    todo: dict[tuple, dict[str, Any]] = {}
     for idx in points:
         point = {k: values[k][i].item() for k, i in zip(names, idx)}
         if only is None or only(**point):
@@ -56,24 +100,49 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
     workers = numba.get_num_threads() if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    executor = executor_spec()
 
-    def one(idx: tuple) -> tuple[tuple, xr.Dataset]:
-        if workers > 1:
-            numba.set_num_threads(1)  # thread-local: this worker's kernels run serially
-        return idx, func(**todo[idx])
+    store = _Store.open(func, desc, {k: values[k].tolist() for k in names})
+    results: dict[tuple, xr.Dataset] = {}
+    seconds: dict[tuple, float] = {}
+    for idx, point in todo.items():
+        hit = store.load(point)
+        if hit is not None:
+            results[idx], seconds[idx] = hit
+    pending = [idx for idx in todo if idx not in results]
 
-    with tqdm(total=len(todo), desc=desc, disable=not progress) as bar:
-        if workers == 1:
-            results = {}
-            for idx in todo:
-                results[idx] = one(idx)[1]
-                bar.update()
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = {}
-                for idx, ds in pool.map(one, todo):
-                    results[idx] = ds
-                    bar.update()
+    def assemble() -> xr.Dataset:
+        return _assemble(results, names, values, shape, points)
+
+    plan_file = os.environ.get(DRY_RUN_ENV, "").strip()
+    if plan_file:
+        _dry_run(plan_file, func, todo, pending, results, seconds, store, desc, names, executor, workers)
+        out = assemble()
+        out.attrs["dry_run"] = 1
+        return out
+
+    with _progress_bar(len(todo), len(results), desc, progress) as bar:
+        try:
+            if executor == "threads":
+                _run_threads(func, todo, pending, results, store, bar, workers, desc)
+            else:
+                _run_dask(executor, func, todo, pending, results, store, bar, desc)
+        except _PointFailed as failed:
+            done = len(results)
+            kept = (f"the {done} finished point(s) are in the cache {store.cache.root} and will "
+                    "not be recomputed" if store.cache is not None else
+                    f"the {done} finished point(s) are in SweepError.partial (set "
+                    f"{_cache.ENV} or pass --cache to keep them across runs)")
+            first = failed.exc
+            raise SweepError(f"sweep {desc!r}: point {_fmt(failed.point)} failed with "
+                             f"{type(first).__name__}: {first}; {kept}", failed.point,
+                             assemble() if results else None) from first
+    return assemble()
+
+
+# --------------------------------------------------------------------------- assembly
+
+def _assemble(results, names, values, shape, points) -> xr.Dataset:
     template = next(iter(results.values()))
     data = {}
     for name, var in template.data_vars.items():
@@ -88,19 +157,388 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
     return out
 
 
-def merge(pieces: Sequence[xr.Dataset]) -> xr.Dataset:
-    """Combine slices of one :func:`grid` computed with complementary ``only`` predicates."""
-    if not pieces:
-        raise ValueError("nothing to merge")
-    out = pieces[0].copy(deep=True)
-    for p in pieces[1:]:
-        mask = p["computed"].values
-        if np.any(mask & out["computed"].values):
-            raise ValueError("the pieces overlap")
-        for name in out.data_vars:
-            if name == "computed":
+def _fmt(point: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in point.items())
+
+
+# --------------------------------------------------------------------------- cache glue
+
+class _Store:
+    """The cache as seen by one sweep (a no-op without ``$REPLICATE_CACHE``)."""
+
+    def __init__(self, cache, key: str | None, desc: str):
+        self.cache, self.key, self.desc = cache, key, desc
+        self.lock = threading.Lock()
+
+    @classmethod
+    def open(cls, func, desc: str, axes: dict) -> "_Store":
+        root = _cache.location()
+        if root is None:
+            return cls(None, None, desc)
+        try:
+            key, _ = _cache.sweep_key(func)
+        except _cache.Uncacheable as exc:
+            warnings.warn(f"sweep {desc!r} is not cached: {exc}", _cache.CacheWarning, 3)
+            return cls(None, None, desc)
+        cache = _cache.Cache(root)
+        cache.register(key, {"function": _cache._name(func), "desc": desc, "axes": axes})
+        return cls(cache, key, desc)
+
+    def _pkey(self, point: dict) -> str:
+        return _cache.point_key(self.key, point)
+
+    def load(self, point: dict) -> tuple[xr.Dataset, float] | None:
+        if self.cache is None:
+            return None
+        hit = self.cache.load(self.key, self._pkey(point), point)
+        return None if hit is None else (hit[0], float(hit[1].get("seconds", np.nan)))
+
+    def save(self, point: dict, ds: xr.Dataset, seconds: float) -> None:
+        if self.cache is not None:
+            self.cache.store(self.key, self._pkey(point), point, ds, seconds=seconds, desc=self.desc)
+
+
+def _timed(func, point: dict, single_thread: bool) -> tuple[xr.Dataset, float]:
+    if single_thread:
+        numba.set_num_threads(1)  # thread-local: this worker's kernels run serially
+    start = time.perf_counter()
+    ds = func(**point)
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"the point function must return an xarray.Dataset, got {type(ds).__name__}")
+    return ds, time.perf_counter() - start
+
+
+class _PointFailed(Exception):
+    def __init__(self, point: dict, exc: BaseException):
+        self.point, self.exc = point, exc
+
+
+# --------------------------------------------------------------------------- executors
+
+def executor_spec() -> str:
+    """``"threads"`` or ``"dask:<local | scheduler address>"`` from ``$REPLICATE_EXECUTOR``."""
+    spec = os.environ.get(EXECUTOR_ENV, "").strip() or "threads"
+    if spec == "threads" or (spec.startswith("dask:") and len(spec) > 5):
+        return spec
+    raise ValueError(f"{EXECUTOR_ENV}={spec!r}: expected 'threads', 'dask:local' or "
+                     "'dask:tcp://host:port'")
+
+
+def _run_threads(func, todo, pending, results, store, bar, workers, desc) -> None:
+    if workers == 1:
+        for idx in pending:
+            try:
+                ds, secs = _timed(func, todo[idx], False)
+            except Exception as exc:
+                raise _PointFailed(todo[idx], exc) from exc
+            store.save(todo[idx], ds, secs)
+            results[idx] = ds
+            bar.update()
+        return
+
+    def one(idx):
+        ds, secs = _timed(func, todo[idx], True)
+        store.save(todo[idx], ds, secs)  # in the worker: a point finished after Ctrl-C is kept too
+        return ds
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replicate-sweep")
+    futures = {pool.submit(one, idx): idx for idx in pending}
+    failed = None
+    try:
+        left = set(futures)
+        while left:
+            done, left = wait(left, timeout=0.5, return_when=FIRST_EXCEPTION)
+            for f in done:
+                idx = futures[f]
+                if f.exception() is not None:
+                    if failed is None:
+                        failed = (idx, f.exception())
+                    continue
+                results[idx] = f.result()
+                bar.update()
+            if failed is not None:
+                for f in left:
+                    f.cancel()  # not started: dropped; running ones finish and are kept
+                done, _ = wait(left)
+                for f in done:
+                    if not f.cancelled() and f.exception() is None:
+                        results[futures[f]] = f.result()
+                        bar.update()
+                break
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    if failed is not None:
+        raise _PointFailed(todo[failed[0]], failed[1]) from failed[1]
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def dask_client(address: str):
+    """A ``distributed.Client`` for ``"local"`` (a LocalCluster of single-threaded worker
+    processes, one per core, kept for the life of this process) or a scheduler address."""
+    try:
+        import distributed
+    except ImportError:
+        raise RuntimeError("the Dask executor needs dask.distributed: pip install 'replicate[dask]'") from None
+    if address in _CLIENTS and _CLIENTS[address].status == "running":
+        return _CLIENTS[address]
+    if address == "local":
+        import logging
+
+        cluster = distributed.LocalCluster(
+            n_workers=local_cores(), threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+            env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                 "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
+        client = distributed.Client(cluster)
+    else:
+        try:
+            client = distributed.Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    _CLIENTS[address] = client
+    return client
+
+
+def local_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@atexit.register
+def _close_clients() -> None:
+    for client in list(_CLIENTS.values()):
+        cluster = getattr(client, "cluster", None)
+        try:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        except Exception:
+            pass
+    _CLIENTS.clear()
+
+
+def _remote_point(blob: bytes, point: dict):
+    """On a worker: the point function arrives cloudpickled, so a function the worker cannot
+    import (a notebook's, a test's) fails as this task, not as the worker's message loop."""
+    import cloudpickle
+
+    return _timed(cloudpickle.loads(blob), point, True)
+
+
+def _run_dask(spec, func, todo, pending, results, store, bar, desc) -> None:
+    from distributed import as_completed
+
+    if not pending:
+        return
+    client = dask_client(spec[len("dask:"):])
+    first, rest = pending[0], pending[1:]
+    try:  # here, once: compiles the numba kernels / writes their cache before the workers start
+        ds, secs = _timed(func, todo[first], False)
+    except Exception as exc:
+        raise _PointFailed(todo[first], exc) from exc
+    store.save(todo[first], ds, secs)
+    results[first] = ds
+    bar.update()
+    if not rest:
+        return
+    import cloudpickle
+
+    blob = cloudpickle.dumps(func)
+    futures = {client.submit(_remote_point, blob, todo[idx], pure=False): idx for idx in rest}
+    failed = None
+    try:
+        for f in as_completed(list(futures)):
+            idx = futures[f]
+            if f.status == "error":
+                if failed is None:
+                    failed = (idx, f.exception())
+                    client.cancel([g for g in futures if not g.done()])
                 continue
-            m = mask.reshape(mask.shape + (1,) * (out[name].ndim - mask.ndim))
-            out[name].values[...] = np.where(m, p[name].values, out[name].values)
-        out["computed"].values[...] = out["computed"].values | mask
-    return out
+            if f.status != "finished":
+                continue
+            ds, secs = f.result()
+            store.save(todo[idx], ds, secs)
+            results[idx] = ds
+            bar.update()
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    if failed is not None:
+        raise _PointFailed(todo[failed[0]], failed[1]) from failed[1]
+
+
+def executor_workers(spec: str, workers: int) -> int:
+    """How many points run at once on ``spec`` (threads: ``workers``)."""
+    if spec == "threads":
+        return workers
+    address = spec[len("dask:"):]
+    if address == "local" and address not in _CLIENTS:
+        return local_cores()
+    try:
+        return max(1, sum(dask_client(address).nthreads().values()))
+    except Exception:
+        return 1
+
+
+# --------------------------------------------------------------------------- progress
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+
+def _in_notebook() -> bool:
+    ipython = sys.modules.get("IPython")
+    try:
+        return ipython is not None and "IPKernelApp" in ipython.get_ipython().config
+    except Exception:
+        return False
+
+
+def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
+    """A tqdm bar over the points, where a person can see it:
+
+    * ``$REPLICATE_PROGRESS=<file>`` (a chapter run by ``replicate``): written to that file,
+      which the command copies to its terminal; ``off``: no bar. Never into the notebook.
+    * in a Jupyter kernel otherwise: a widget if ipywidgets is installed, else text on stderr;
+    * elsewhere: text on stderr when it is a terminal (silent in logs and tests).
+    """
+    from tqdm.std import tqdm
+
+    if not enabled:
+        return _NoBar()
+    kw = dict(total=total, initial=initial, desc=desc, unit="point", smoothing=0.1)
+    target = os.environ.get(PROGRESS_ENV, "").strip()
+    if target.lower() in ("0", "off", "no", "false"):
+        return _NoBar()
+    if target:
+        return _FileBar(target, kw)
+    if _in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.notebook import tqdm as notebook_tqdm
+
+            return notebook_tqdm(**kw)
+        except ImportError:
+            return tqdm(file=sys.stderr, **kw)
+    return tqdm(file=sys.stderr, disable=None, **kw)
+
+
+class _FileBar:
+    def __init__(self, path: str, kw: dict):
+        from tqdm.std import tqdm
+
+        self.file = open(path, "a", buffering=1, encoding="utf-8")
+        # disable=False: the kernels of `replicate` run with TQDM_DISABLE=1 (other bars would
+        # land in the notebook); this one goes to the command's terminal
+        self.bar = tqdm(file=self.file, mininterval=0.5, ncols=100, dynamic_ncols=False,
+                        disable=False, **kw)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+        self.file.close()
+        return False
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+
+# --------------------------------------------------------------------------- dry run
+
+def _size_hints(func, point: dict) -> dict[str, Any]:
+    """Names in :data:`SIZE_HINTS` found in the point's arguments or the function's closure
+    (dicts and dataclasses one level down): what sets a TWA point's cost."""
+    found: dict[str, Any] = {}
+
+    def visit(obj, depth=0):
+        if depth > 3:
+            return
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                hint = k in SIZE_HINTS or any(str(k).startswith(h + "_") for h in SIZE_HINTS[:5])
+                if hint and isinstance(v, (int, float, str)) and not isinstance(v, bool) and k not in found:
+                    found[k] = v
+                elif isinstance(v, (dict, list, tuple)) or callable(v):
+                    visit(v, depth + 1)
+        elif hasattr(obj, "__dataclass_fields__"):
+            visit({k: getattr(obj, k) for k in obj.__dataclass_fields__}, depth + 1)
+        elif callable(obj) and hasattr(obj, "__code__") and not _cache._importable(obj):
+            for name, cell in zip(obj.__code__.co_freevars, obj.__closure__ or ()):
+                try:
+                    visit({name: cell.cell_contents}, depth + 1)
+                except ValueError:
+                    pass
+            glob = getattr(obj, "__globals__", {})  # a notebook's function reads its globals
+            visit({k: glob[k] for k in sorted(_cache._global_names(obj.__code__)) if k in glob
+                   and not k.startswith("__")}, depth + 1)
+
+    visit(dict(point))
+    visit(func)
+    return found
+
+
+def _trajectories(hints: dict, points: int) -> int | None:
+    """Trajectories of the whole sweep: ``n_traj`` (or the one ``n_traj_*``) per point."""
+    counts = [v for k, v in hints.items() if k == "n_traj"] or \
+             [v for k, v in hints.items() if k.startswith("n_traj_")]
+    return int(counts[0]) * points if len(counts) == 1 and isinstance(counts[0], int) else None
+
+
+def _dry_run(plan_file, func, todo, pending, results, seconds, store, desc, names, executor, workers):
+    """Time one point (or use cached timings), estimate the rest, append the plan as JSON."""
+    cached = len(todo) - len(pending)
+    scale = "L" if "L" in names and all(isinstance(p["L"], (int, float)) and p["L"] > 0
+                                        for p in todo.values()) else None
+    known = {idx: s for idx, s in seconds.items() if np.isfinite(s)}
+    calibration = None
+    if not known and pending:
+        idx = min(pending, key=lambda i: todo[i]["L"]) if scale else pending[0]
+        before = numba.get_num_threads()
+        try:
+            ds, secs = _timed(func, todo[idx], True)  # as a worker runs it: one numba thread
+        finally:
+            numba.set_num_threads(before)
+        store.save(todo[idx], ds, secs)
+        results[idx], known[idx] = ds, secs
+        pending = [i for i in pending if i != idx]
+        calibration = {"point": todo[idx], "seconds": secs, "source": "measured on one numba "
+                       "thread, including loading or compiling the numba kernels"}
+    elif known:
+        idx = next(iter(known))
+        calibration = {"point": todo[idx], "seconds": known[idx], "source": "timing stored in the cache"}
+    per_L = None
+    if calibration is not None and scale:
+        per_L = float(np.mean([known[i] / todo[i]["L"] for i in known]))
+        cost = [per_L * todo[i]["L"] for i in pending]
+    elif calibration is not None:
+        cost = [float(np.mean(list(known.values())))] * len(pending)
+    else:
+        cost = []
+    n_workers = executor_workers(executor, workers)
+    wall = max(sum(cost) / n_workers, max(cost, default=0.0)) if cost else 0.0
+    hints = _size_hints(func, next(iter(todo.values())))
+    plan = {"desc": desc, "axes": {k: len({p[k] for p in todo.values()}) for k in names},
+            "points": len(todo), "cached": cached,
+            "to_compute": len(pending), "calibration": calibration, "scaling": "cost ∝ L" if scale else
+            "every point costs the same", "hints": hints, "executor": executor, "workers": n_workers,
+            "worker_seconds": sum(cost), "wall_seconds": wall,
+            "trajectories": _trajectories(hints, len(todo)),
+            "load": {"average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+                     "cores": local_cores()}}
+    with open(plan_file, "a", encoding="utf-8") as f:
+        f.write(json.dumps(plan, default=str) + "\n")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from replicate.pipeline import build as book, catalogue, cli
-from replicate.pipeline.execute import chapter_parameters, chapter_source, load_notebook
+from replicate.pipeline.execute import MARKER, chapter_parameters, chapter_source, load_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,7 +88,8 @@ def test_run_rejects_bad_requests_before_running(argv, words, capsys, tmp_path):
 
 
 def test_failed_run_leaves_output_untouched(tmp_path, monkeypatch, capsys):
-    """A chapter that raises: the output folder keeps its old content, nothing half-written."""
+    """A chapter that raises: the output folder (of an earlier run) keeps its old content,
+    nothing half-written."""
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
@@ -100,9 +101,10 @@ def test_failed_run_leaves_output_untouched(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous run")
+    (out / MARKER).write_text('{"files": ["keep.txt"]}')  # a folder written by an earlier run
     assert cli.main(["run", "ribeiro-fig1", "--output", str(out)]) == 2
     assert "failed" in capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "keep.txt"])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fig1-")]
 
 

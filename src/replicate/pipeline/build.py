@@ -2,6 +2,7 @@
 Jupyter Book 1.x with execution switched off and Sphinx warnings treated as errors."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -12,8 +13,8 @@ from typing import Any
 import yaml
 
 from . import catalogue, scorecard
-from .execute import (EXECUTED_DIR, Executed, chapter_parameters, chapter_source, executed_dir,
-                      load_notebook, run_chapter, validate_parameters)
+from .execute import (EXECUTED_DIR, Executed, RunOptions, chapter_parameters, chapter_source,
+                      executed_dir, load_notebook, profile_types, run_chapter, validate_parameters)
 from .profiles import check_profile
 
 MATHJAX_DIR = Path("book") / "_static" / "mathjax"
@@ -44,26 +45,54 @@ def split_parameters(chapters: list[str], given: dict[str, Any], root: Path) -> 
     per: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
     for ch in chapters:
-        declared = chapter_parameters(load_notebook(chapter_source(ch, root)))
+        nb = load_notebook(chapter_source(ch, root))
+        declared = chapter_parameters(nb)
         mine = {k: v for k, v in given.items() if k in declared}
         used |= mine.keys()
-        per[ch] = validate_parameters(declared, mine, ch)
+        per[ch] = validate_parameters(declared, mine, ch, profile_types(nb, declared))
     unknown = set(given) - used
     if unknown:
         raise ValueError(f"no chapter has parameter(s) {', '.join(sorted(unknown))}")
     return per
 
 
+def inject_seed(per: dict[str, dict[str, Any]], seed: int | None, root: Path,
+                explicit: bool) -> list[str]:
+    """``seed=N`` into every chapter that declares a ``seed`` parameter; returns the chapters
+    that do not (an error when they were asked for by name, ``explicit``)."""
+    if seed is None:
+        return []
+    lacking = []
+    for ch, params in per.items():
+        declared = chapter_parameters(load_notebook(chapter_source(ch, root)))
+        if "seed" not in declared:
+            lacking.append(ch)
+            continue
+        if "seed" in params and params["seed"] != seed:
+            raise ValueError(f"--seed {seed} and -p seed={params['seed']!r} disagree")
+        params["seed"] = seed
+    if lacking and explicit:
+        raise ValueError(f"--seed: chapter(s) {', '.join(lacking)} have no 'seed' parameter")
+    return lacking
+
+
 def execute_all(root: Path, profile: str = "quick", parameters: dict[str, Any] | None = None,
-                only: list[str] | None = None) -> list[Executed]:
-    """Execute the chapters (all, or ``only``) into ``book/executed/``, printing timings."""
+                only: list[str] | None = None, *, seed: int | None = None,
+                options: RunOptions | None = None) -> list[Executed]:
+    """Execute the chapters (all, or ``only``) into ``book/executed/``, printing timings.
+    ``seed`` goes to every chapter with a ``seed`` parameter (the others are listed)."""
     check_profile(profile)
     chapters = only or catalogue.chapters()
     per = split_parameters(chapters, dict(parameters or {}), root)
+    for ch in inject_seed(per, seed, root, explicit=only is not None):
+        print(f"[execute] {ch}: no 'seed' parameter, --seed {seed} not applied", flush=True)
+    opts = options or RunOptions()
     done = []
     for ch in chapters:
         print(f"[execute] {ch} ({profile}) ...", flush=True)
-        ex = run_chapter(ch, executed_dir(ch, root), root=root, parameters={"profile": profile, **per[ch]})
+        run_opts = dataclasses.replace(opts, seed=per[ch].get("seed") if seed is not None else None)
+        ex = run_chapter(ch, executed_dir(ch, root), root=root, options=run_opts, owned=True,
+                         parameters={"profile": profile, **per[ch]})
         print(f"[execute] {ch}: {ex.seconds:.1f} s", flush=True)
         done.append(ex)
     print(f"[execute] {len(done)} chapters in {sum(e.seconds for e in done):.1f} s", flush=True)

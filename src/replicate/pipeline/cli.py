@@ -1,22 +1,36 @@
 """The ``replicate`` command.
 
     replicate list                                   every figure, its chapter, its last verdict
-    replicate run ID [--profile P] [-p k=v] [--output DIR]    one chapter via papermill
-    replicate execute [--profile P] [-p k=v] [--only ID]      chapters into book/executed/
-    replicate build [--profile P] [-p k=v]           execute + scorecard + Jupyter Book
+    replicate run ID [--profile P] [-p k=v] [--seed N] [--output DIR] [-v] [--dry-run]
+                                                     one chapter via papermill
+    replicate execute [--profile P] [-p k=v] [--seed N] [--only ID]   chapters into book/executed/
+    replicate build [--profile P] [-p k=v] [--seed N]                 execute + scorecard + book
     replicate render                                 scorecard + Jupyter Book (no execution)
     replicate regress [--update]                     claims vs the committed baseline
+    replicate cache info|verify|clear [--cache DIR]  the on-disk cache of sweep points
     replicate bench                                  TWA engine throughput vs the NumPy reference
+
+run, execute and build also take
+    --cache [DIR]        keep every finished sweep point on disk and reuse it (an interrupted
+                         sweep resumes); DIR defaults to ~/.cache/replicate; $REPLICATE_CACHE
+                         works too. Without either, nothing is cached.
+    --dask local|ADDR    run sweep points on Dask: a LocalCluster of one single-threaded worker
+                         process per core, or the scheduler at ADDR (tcp://host:port).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
+from typing import Iterator
 
 from . import catalogue, regress, scorecard
-from .execute import EXECUTED_DIR, parse_assignments, project_root, run_chapter
+from .execute import (EXECUTED_DIR, RunOptions, check_chapter_parameters, check_output,
+                      chapter_parameters, chapter_source, dry_run_chapter, load_notebook,
+                      parse_assignments, project_root, run_chapter)
 
 BASELINE = Path("tests") / "baseline" / "claims-quick.json"
 
@@ -25,6 +39,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="quick", choices=["quick", "paper"])
     p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", default=[],
                    help="override a parameter of the chapter's parameters cell (repeatable)")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="seed=N for every chapter that has a 'seed' parameter (recorded in run.json)")
+    p.add_argument("--cache", nargs="?", const="", metavar="DIR",
+                   help="cache finished sweep points in DIR (default ~/.cache/replicate)")
+    p.add_argument("--dask", metavar="local|ADDRESS",
+                   help="run sweep points on Dask: 'local' (a LocalCluster) or a scheduler address")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="stream the notebook's output and papermill's cell log to stderr")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -47,32 +69,171 @@ def _chapter_of(fig_id: str) -> str:
     return fig.chapter
 
 
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    """--cache DIR, --cache (the default folder), else $REPLICATE_CACHE, else None. Checked now:
+    a file or a foreign non-empty folder is an error before anything runs."""
+    from .. import cache
+
+    if getattr(args, "cache", None) is None:
+        location = cache.location()
+    else:
+        location = Path(args.cache).expanduser() if args.cache else cache.default_location()
+    if location is not None:
+        c = cache.Cache(location)
+        c._prepare()
+        return c.root
+    return None
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[str | None]:
+    """The ``REPLICATE_EXECUTOR`` value for the chapters. ``--dask local`` starts one
+    LocalCluster here for the whole command (every chapter's kernel joins it by address)."""
+    from .. import sweep
+
+    spec = getattr(args, "dask", None)
+    if not spec:
+        env = os.environ.get(sweep.EXECUTOR_ENV) or None
+        if env:
+            with _env(sweep.EXECUTOR_ENV, env):
+                sweep.executor_spec()  # a bad value is an error now, not in a chapter
+        yield env
+        return
+    address = "local" if spec == "local" else spec
+    if address != "local" and "://" not in address:
+        address = f"tcp://{address}"
+    client = sweep.dask_client(address)
+    try:
+        workers = client.nthreads()
+        where = client.scheduler.address
+        kind = "LocalCluster" if address == "local" else "scheduler"
+        print(f"[dask] {kind} at {where}: {len(workers)} worker(s), "
+              f"{sum(workers.values())} thread(s)", file=sys.stderr, flush=True)
+        yield f"dask:{where}"
+    finally:
+        if address == "local":
+            sweep._close_clients()
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def _human(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _print_dry_run(fig_id: str, chapter: str, profile: str, dr, executor: str | None) -> None:
+    print(f"{fig_id} ({chapter}, profile {profile}) — dry run: each sweep computed one calibration "
+          "point; nothing was written to the output folder")
+    calibration_total, wall_total = 0.0, 0.0
+    for p in dr.plans:
+        axes = " × ".join(f"{k} {n}" for k, n in p["axes"].items())
+        print(f"  sweep {p['desc']!r}: {axes} = {p['points']} points "
+              f"({p['cached']} cached, {p['to_compute']} still to compute)")
+        hints = p.get("hints") or {}
+        if hints:
+            sizes = ", ".join(f"{k}={v}" for k, v in hints.items())
+            line = f"    sizes seen in the point function: {sizes}"
+            if p.get("trajectories"):
+                line += f" -> {p['trajectories']:,} trajectories in all"
+            times = [k for k in ("t_relax", "t_avg", "t_max") if isinstance(hints.get(k), (int, float))]
+            if times:
+                line += (f"; simulated time per trajectory ≥ {' + '.join(times)} = "
+                         f"{sum(hints[k] for k in times):g} (1/γ)")
+            print(line)
+        cal = p.get("calibration")
+        if cal:
+            point = ", ".join(f"{k}={v}" for k, v in cal["point"].items())
+            print(f"    calibration: the point {point} took {cal['seconds']:.2f} s ({cal['source']})")
+            if cal["source"].startswith("measured"):
+                calibration_total += cal["seconds"]
+        print(f"    estimate: {_human(p['worker_seconds'])} of worker time ({p['scaling']}) -> "
+              f"{_human(p['wall_seconds'])} on {p['workers']} worker(s) "
+              f"[{p['executor']}] (estimated)")
+        wall_total += p["wall_seconds"]
+    if not dr.plans:
+        print("  no sweep (replicate.sweep.grid) was reached: this chapter's cost is not in sweeps "
+              "and is not estimated")
+    rest = max(0.0, dr.seconds - calibration_total)
+    print(f"  the rest of the chapter (kernel start-up and the cells outside sweeps, run for real "
+          f"on placeholder sweep results): {_human(rest)} (measured)")
+    loads = [p["load"] for p in dr.plans if (p.get("load") or {}).get("average") is not None]
+    if loads and max(x["average"] for x in loads) > loads[0]["cores"]:
+        print(f"  note: the machine was busy while timing (load average "
+              f"{max(x['average'] for x in loads):.1f} on {loads[0]['cores']} core(s)); on an idle "
+              "machine the sweeps take less")
+    if dr.stopped:
+        print(f"  the dry run ended early: {dr.stopped}; whatever comes after is not included")
+    print(f"  estimated wall time on this machine: ≈ {_human(wall_total + rest)} "
+          f"(sweeps estimated from one timed point each, the rest as measured)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     root = project_root()
     chapter = _chapter_of(args.figure)
     out = Path(args.output) if args.output else Path.cwd() / "replicate-runs" / chapter.replace("/", "-")
     params = {"profile": args.profile, **parse_assignments(args.parameter)}
-    ex = run_chapter(chapter, out, root=root, parameters=params, log_output=args.verbose)
+    if args.seed is not None:
+        declared = chapter_parameters(load_notebook(chapter_source(chapter, root)))
+        if "seed" not in declared:
+            raise ValueError(f"--seed: chapter {chapter!r} has no 'seed' parameter")
+        if "seed" in params and params["seed"] != args.seed:
+            raise ValueError(f"--seed {args.seed} and -p seed={params['seed']!r} disagree")
+        params["seed"] = args.seed
+    check_chapter_parameters(chapter, root, params)  # before any folder, cluster or kernel
+    if not args.dry_run:
+        check_output(out)
+    cache_dir = _cache_dir(args)
+    with _executor(args) as executor:
+        opts = RunOptions(executor=executor, cache=cache_dir, verbose=args.verbose,
+                          seed=params.get("seed"), extra={"figure": args.figure})
+        if args.dry_run:
+            dr = dry_run_chapter(chapter, root=root, parameters=params, options=opts,
+                                 cell_timeout=args.dry_run_limit)
+            _print_dry_run(args.figure, chapter, args.profile, dr, executor)
+            return 0
+        ex = run_chapter(chapter, out, root=root, parameters=params, options=opts)
     print(f"{args.figure}: executed {chapter} in {ex.seconds:.1f} s -> {ex.notebook}")
     for ledger in sorted(out.glob("*.claims.json")):
         print(f"claims: {ledger}  ({scorecard.summary(scorecard.collect(out))})")
     return 0
 
 
-def cmd_execute(args: argparse.Namespace) -> int:
+def _execute(args: argparse.Namespace, only: list[str] | None) -> None:
     from .build import execute_all
 
-    only = [_chapter_of(i) for i in args.only] if args.only else None
-    execute_all(project_root(), args.profile, parse_assignments(args.parameter), only)
+    root = project_root()
+    given = parse_assignments(args.parameter)
+    cache_dir = _cache_dir(args)
+    with _executor(args) as executor:
+        opts = RunOptions(executor=executor, cache=cache_dir, verbose=args.verbose)
+        execute_all(root, args.profile, given, only, seed=args.seed, options=opts)
+
+
+def cmd_execute(args: argparse.Namespace) -> int:
+    _execute(args, [_chapter_of(i) for i in args.only] if args.only else None)
     return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import execute_all, render
+    from .build import render
 
-    root = project_root()
-    execute_all(root, args.profile, parse_assignments(args.parameter))
-    render(root)
+    _execute(args, None)
+    render(project_root())
     return 0
 
 
@@ -85,12 +246,20 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_regress(args: argparse.Namespace) -> int:
     root = project_root()
-    current = scorecard.collect(Path(args.ledgers) if args.ledgers else root / EXECUTED_DIR)
+    ledgers = Path(args.ledgers) if args.ledgers else root / EXECUTED_DIR
+    if not ledgers.is_dir():
+        hint = "" if args.ledgers else " (run `replicate execute` first)"
+        raise ValueError(f"ledgers folder {ledgers} does not exist{hint}")
+    current = scorecard.collect(ledgers)
+    if not current:
+        raise ValueError(f"no claims ledgers (*.claims.json) in {ledgers}")
     baseline = Path(args.baseline) if args.baseline else root / BASELINE
     if args.update:
         regress.save_baseline(current, baseline)
         print(f"baseline written: {baseline} ({len(current)} claims)")
         return 0
+    if not baseline.is_file():
+        raise ValueError(f"baseline {baseline} does not exist (write one with --update)")
     chapters = {c.chapter for c in current} if args.present_only else None
     findings = regress.compare(regress.load_baseline(baseline), current, chapters)
     for f in findings:
@@ -100,10 +269,50 @@ def cmd_regress(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from ..twa.bench import run
+def cmd_cache(args: argparse.Namespace) -> int:
+    from .. import cache
 
-    run(args)
+    if args.cache:
+        root = Path(args.cache).expanduser()
+    else:
+        root = cache.location() or cache.default_location()
+    c = cache.Cache(root)
+    if not c.root.exists():
+        print(f"cache {c.root}: does not exist (nothing cached)")
+        return 0
+    if not c.is_cache():
+        raise ValueError(f"{c.root} is not a replicate cache (no {cache.TAG})")
+    if args.action == "info":
+        sweeps = c.sweeps()
+        n = sum(s["points"] for s in sweeps)
+        size = sum(s["bytes"] for s in sweeps)
+        print(f"cache {c.root}: {n} point(s) in {len(sweeps)} sweep(s), {size / 1e6:.2f} MB; "
+              f"kernel version now {cache.KERNEL_VERSION}")
+        for s in sweeps:
+            stale = "" if s["kernel_version"] == cache.KERNEL_VERSION else "  (older kernel version: never read)"
+            print(f"  {s['dir'].name}  {s['points']:>6} points  {s['desc'] or '-'}  [{s['function']}]"
+                  f"  kernel {s['kernel_version']}{stale}")
+        if c.leftovers():
+            print(f"  {len(c.leftovers())} leftover temporary file(s) of interrupted writes "
+                  "(`replicate cache verify --delete` removes them)")
+        return 0
+    if args.action == "verify":
+        good, bad = c.verify(delete=args.delete)
+        for path, problem in bad:
+            print(f"corrupt: {path}: {problem}" + ("  (deleted)" if args.delete else ""))
+        print(f"cache {c.root}: {good} good entr{'y' if good == 1 else 'ies'}, {len(bad)} corrupt"
+              + ("" if args.delete or not bad else " (they are recomputed when needed; "
+                 "--delete removes them now)"))
+        return 1 if bad and not args.delete else 0
+    n = c.clear()
+    print(f"cache {c.root}: removed {n} point(s)")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ..twa.bench import main as bench
+
+    bench(args.bench_args)
     return 0
 
 
@@ -114,8 +323,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="every figure of both papers").set_defaults(func=cmd_list)
     p = sub.add_parser("run", help="run one figure's chapter via papermill")
     p.add_argument("figure", help="figure id, e.g. ferrari-fig2 (see `replicate list`)")
-    p.add_argument("--output", help="directory for the executed notebook, figures and claims")
-    p.add_argument("-v", "--verbose", action="store_true", help="stream the notebook's output")
+    p.add_argument("--output", help="folder for the executed notebook, figures, claims and run.json "
+                   "(new, empty, or written by an earlier run)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the sweeps' sizes and an estimated wall time, compute nothing else")
+    p.add_argument("--dry-run-limit", type=float, default=300.0, metavar="SECONDS",
+                   help="longest a cell may run during --dry-run (default 300)")
     _add_run_options(p)
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("execute", help="execute chapters into book/executed/")
@@ -132,22 +345,42 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true", help="write the current claims as the baseline")
     p.add_argument("--present-only", action="store_true", help="only chapters present in --ledgers")
     p.set_defaults(func=cmd_regress)
-    from ..twa.bench import add_arguments as bench_arguments
-
-    p = bench_arguments(sub.add_parser("bench", help="TWA throughput vs the NumPy reference"))
-    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("cache", help="the on-disk cache of sweep points")
+    p.add_argument("action", choices=["info", "verify", "clear"])
+    p.add_argument("--cache", metavar="DIR", help="cache folder (default $REPLICATE_CACHE, else "
+                   "~/.cache/replicate)")
+    p.add_argument("--delete", action="store_true", help="verify: remove corrupt entries")
+    p.set_defaults(func=cmd_cache)
+    # the benchmark parses its own options, so that no other command imports the engine
+    p = sub.add_parser("bench", help="TWA throughput vs the NumPy reference (--help: its options)",
+                       add_help=False)
+    p.set_defaults(func=cmd_bench, bench_args=[])
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `replicate list | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # its options are its own (replicate.twa.bench)
+        args = argparse.Namespace(command="bench", func=cmd_bench, bench_args=argv[1:])
+    else:
+        args = parser().parse_args(argv)
+    from .execute import _terminate_cleanly
+
     try:
-        return args.func(args)
-    except (ValueError, RuntimeError) as exc:
+        with _terminate_cleanly():  # SIGTERM unwinds like Ctrl-C: kernels, clusters, temp files
+            return args.func(args)
+    except (ValueError, RuntimeError, OSError) as exc:
         print(f"replicate {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        from .execute import Terminated
+
+        why = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        detail = f": {exc}" if str(exc) else ""
+        print(f"replicate {args.command}: {why}{detail}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":
