@@ -8,7 +8,7 @@ PROFILE ?= quick
 STAGE := STAGE_LOG=$(CURDIR)/_build/stages.log bash .ci/stage
 export PYTHONHASHSEED := 0
 
-.PHONY: book test venv unit chapters regress nbval html pages clean
+.PHONY: book test venv clean
 
 $(BIN)/replicate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,8 @@ test:
 	$(STAGE) unit $(BIN)/python -m pytest -q tests
 	$(STAGE) chapters $(BIN)/replicate execute --profile quick
 	$(STAGE) regress $(BIN)/replicate regress
+	$(STAGE) seed $(BIN)/replicate check seed --workdir _build/check-seed
+	$(STAGE) sensitivity $(BIN)/replicate check sensitivity --workdir _build/check-sensitivity
 	$(STAGE) nbval $(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider book/executed
 	$(STAGE) html $(BIN)/replicate render
 	$(STAGE) chromium bash .ci/ensure-chromium

@@ -7,6 +7,7 @@
     replicate build [--profile P] [-p k=v] [--seed N]                 execute + scorecard + book
     replicate render                                 scorecard + Jupyter Book (no execution)
     replicate regress [--update]                     claims vs the committed baseline
+    replicate check seed|sensitivity [--only ID]     CI: a new seed must not regress; U × 1.5 must
     replicate cache info|verify|clear [--cache DIR]  the on-disk cache of sweep points
     replicate bench                                  TWA engine throughput vs the NumPy reference
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -51,12 +53,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     root = project_root()
-    figs = scorecard.by_figure(scorecard.collect(root / EXECUTED_DIR))
+    stale: list[Path] = []
+    figs = scorecard.by_figure(scorecard.collect(root / EXECUTED_DIR, stale=stale))
+    stale_chapters = {p.parent.relative_to(root / EXECUTED_DIR).as_posix() for p in stale}
     width = max(len(f.id) for f in catalogue.FIGURES)
     for f in catalogue.FIGURES:
         chapter = f.chapter or "(not built yet)"
         verdict = scorecard.summary(figs[f.id]) if f.id in figs else (
-            "not executed" if f.chapter else "–")
+            "stale ledger: rerun `replicate execute`" if f.chapter in stale_chapters
+            else "not executed" if f.chapter else "–")
         print(f"{f.id:<{width}}  {chapter:<28}  {verdict:<36}  {f.title}")
     return 0
 
@@ -244,29 +249,63 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overrides(ledgers: Path) -> list[str]:
+    """The parameter overrides recorded in the run.json files under ``ledgers``."""
+    from .execute import RUN_JSON
+
+    out = []
+    for path in sorted(ledgers.rglob(RUN_JSON)):
+        rec = json.loads(path.read_text())
+        params = {k: v for k, v in rec.get("parameters", {}).items() if k != "profile"}
+        if params:
+            out.append(f"{rec.get('chapter', path.parent.name)}: {params}")
+    return out
+
+
 def cmd_regress(args: argparse.Namespace) -> int:
     root = project_root()
     ledgers = Path(args.ledgers) if args.ledgers else root / EXECUTED_DIR
     if not ledgers.is_dir():
         hint = "" if args.ledgers else " (run `replicate execute` first)"
         raise ValueError(f"ledgers folder {ledgers} does not exist{hint}")
-    current = scorecard.collect(ledgers)
-    if not current:
+    current = regress.collect(ledgers)
+    if not current.claims:
         raise ValueError(f"no claims ledgers (*.claims.json) in {ledgers}")
     baseline = Path(args.baseline) if args.baseline else root / BASELINE
+    overrides = _overrides(ledgers)
     if args.update:
+        if overrides:
+            raise ValueError("refusing to write a baseline from runs with parameter overrides: "
+                             + "; ".join(overrides))
         regress.save_baseline(current, baseline)
-        print(f"baseline written: {baseline} ({len(current)} claims)")
+        print(f"baseline written: {baseline} ({len(current.claims)} claims, {len(current.values)} values)")
         return 0
     if not baseline.is_file():
         raise ValueError(f"baseline {baseline} does not exist (write one with --update)")
-    chapters = {c.chapter for c in current} if args.present_only else None
+    for line in overrides:
+        print(f"note: run with parameter overrides, {line}")
+    chapters = {c.chapter for c in current.claims} if args.present_only else None
     findings = regress.compare(regress.load_baseline(baseline), current, chapters)
     for f in findings:
         print(f"[{f.kind}] {f.key}: {f.detail}")
     failing = [f for f in findings if f.fails]
-    print(f"regress: {len(current)} claims checked, {len(failing)} regression(s)")
+    print(f"regress: {len(current.claims)} claims and {len(current.values)} values checked, "
+          f"{len(failing)} regression(s)")
     return 1 if failing else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import jobs
+
+    root = project_root()
+    baseline = regress.load_baseline(Path(args.baseline) if args.baseline else root / BASELINE)
+    only = [_chapter_of(i) for i in args.only] if args.only else None
+    work = Path(args.workdir) if args.workdir else None
+    job = jobs.seed_job if args.job == "seed" else jobs.sensitivity_job
+    results = job(baseline, root=root, chapters=only, workdir=work)
+    bad = [r for r in results if not r.ok]
+    print(f"check {args.job}: {len(results)} runs, {len(bad)} not as expected")
+    return 1 if bad or not results else 0
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
@@ -345,6 +384,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true", help="write the current claims as the baseline")
     p.add_argument("--present-only", action="store_true", help="only chapters present in --ledgers")
     p.set_defaults(func=cmd_regress)
+    p = sub.add_parser("check", help="CI jobs: rerun chapters with another seed (must not regress), "
+                       "or with U x 1.5 (must regress) and F -> -F (must not)")
+    p.add_argument("job", choices=["seed", "sensitivity"])
+    p.add_argument("--only", action="append", metavar="ID", help="figure id (repeatable)")
+    p.add_argument("--baseline", help=f"baseline file (default {BASELINE})")
+    p.add_argument("--workdir", help="folder for the runs (default: a new temporary folder)")
+    p.set_defaults(func=cmd_check)
     p = sub.add_parser("cache", help="the on-disk cache of sweep points")
     p.add_argument("action", choices=["info", "verify", "clear"])
     p.add_argument("--cache", metavar="DIR", help="cache folder (default $REPLICATE_CACHE, else "

@@ -18,11 +18,19 @@ def figure_id(claim: Claim) -> str | None:
     return f"{claim.chapter.split('-')[0]}-fig{m.group(1)}" if m else None
 
 
-def collect(directory: Path) -> list[Claim]:
-    """All claims in the ledgers under ``directory``, ordered by chapter."""
+def collect(directory: Path, *, stale: list[Path] | None = None) -> list[Claim]:
+    """All claims in the ledgers under ``directory``, ordered by chapter.
+
+    A ledger of an older format raises ``ValueError``, unless a list is passed as ``stale``:
+    its path is then appended there and the ledger skipped."""
     out: list[Claim] = []
     for path in sorted(Path(directory).rglob(f"*{LEDGER_SUFFIX}")):
-        out.extend(load(path))
+        try:
+            out.extend(load(path))
+        except ValueError:
+            if stale is None:
+                raise
+            stale.append(path)
     return out
 
 
