@@ -5,6 +5,7 @@ import pytest
 
 from replicate import twa
 from replicate.chain import ChainParams
+from replicate.twa import engine
 from replicate.twa.engine import Simulation
 from replicate.twa.reference import Reference
 
@@ -35,17 +36,22 @@ def test_trajectory_independent_of_n_traj():
     assert np.array_equal(a.alpha(), b.alpha()[:, :10])
 
 
-def test_same_numbers_for_one_and_two_threads():
+def test_same_numbers_for_one_and_two_threads(monkeypatch):
+    """Also the per-batch histograms: batches span blocks that different workers advance."""
     p = ChainParams(L=6, F=6.0)
-    kw = dict(n_traj=300, t_relax=2.0, t_avg=2.0, seed=11, g1_centre=3, wigner_grid=(5.0, 8))
+    kw = dict(n_traj=300, t_relax=2.0, t_avg=2.0, seed=11, g1_centre=3, wigner_grid=(5.0, 8),
+              p_grid=(6.0, 12), radial_grid=(30.0, 10), keep_batches=True)
     old = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = twa.ness(p, **kw)
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
         two = twa.ness(p, **kw)
+        monkeypatch.setattr(engine, "PARALLEL_MIN_WORK", 0)  # the prange kernel, not run_serial
+        parallel = twa.ness(p, **kw)
     finally:
         numba.set_num_threads(old)
+    assert one.identical(parallel)
     for name in one.data_vars:
         assert np.array_equal(one[name].values, two[name].values, equal_nan=True), name
     assert one.identical(two)

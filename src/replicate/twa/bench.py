@@ -6,7 +6,7 @@ the paper's parameters (Δ = 2.5, J = 2, U = 0.1, γ = 1) at boundary drive F = 
 (numba compilation, or loading the on-disk cache) is timed separately.
 
 Fraction of the FMA peak: the Heun step costs ``FLOPS_PER_SITE_STEP`` floating-point operations
-per trajectory and site (counted in :func:`replicate.twa.kernels.advance_block`: predictor
+per trajectory and site (counted in :func:`replicate.twa.kernels.step.heun`: predictor
 |α|² 3, w 2, drift 6 + 7, four stage values 4 × 3; corrector |α|² 3, w 2, drift 6 + 7, update
 2 × 2; the noise products on the two lossy sites are negligible), and the machine's peak is
 *measured* with :func:`fma_peak`, a numba kernel of independent fused multiply-adds held in
@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from ..chain import ChainParams
 from . import kernels
+from .kernels import sample, step, workers
 from .engine import Simulation
 from .evolve import evolve
 from .otoc import otoc
@@ -75,8 +76,9 @@ def compile_time() -> tuple[float, float]:
     otoc(p, n_traj=1, t_relax=0.0, times=[0.0], dt=0.01)
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    for f in (kernels.advance_block, kernels._finite, kernels._sample, kernels._worker, kernels.run,
-              kernels.run_serial, kernels.snapshot, kernels.pair_decorrelation):
+    for f in (step.workspace, step.heun, step.euler, step.advance, sample.accumulate,
+              workers._finite, workers._worker, kernels.run, kernels.run_serial,
+              kernels.snapshot, kernels.pair_decorrelation):
         if f.signatures:
             f.recompile()
     return first, time.perf_counter() - t0

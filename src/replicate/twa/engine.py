@@ -20,13 +20,14 @@ from .. import __version__
 from ..chain import ChainParams
 from ..validate import count, positive
 from . import kernels
-from .kernels import BLOCK
-from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
+from .kernels import BLOCK, Accumulators
+from .kernels.noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
 
 DEFAULT_DT = 0.005
 PARALLEL_MIN_WORK = 1e6  # lane-site-steps below which a chunk runs serially (~1 ms of work)
 T = TypeVar("T")
-INTEGRATORS = {"heun": kernels.HEUN, "euler": kernels.EULER}
+INTEGRATORS = kernels.INTEGRATORS
+_NO_SAMPLES = Accumulators.none().sampler(0)  # the kernel's view for runs that do not sample
 
 
 class TWADivergenceError(FloatingPointError):
@@ -86,20 +87,8 @@ class Simulation:
         L = params.L
         self.nblocks = -(-self.n_traj // BLOCK)
         npad = self.nblocks * BLOCK
-        # coefficients, padded to L + 2 rows
-        self.drive = np.zeros(L + 2)
-        self.drive[1:-1] = params.drive_profile()
-        gam = np.zeros(L + 2)
-        gam[1:-1] = params.loss_profile()
-        self.g = 0.5 * gam
-        self.noise_row = np.full(L + 2, -1, dtype=np.int64)
-        self.amp = np.zeros(L + 2)
-        if not self.classical:
-            noisy = np.flatnonzero(gam > 0)
-            self.noise_row[noisy] = np.arange(noisy.size)
-            self.amp[noisy] = 0.5 * np.sqrt(gam[noisy] * self.dt)
-        self.nrows = int((self.noise_row >= 0).sum())
-        self.w0 = -params.Delta - (0.0 if self.classical else params.U)
+        self.coefficients = kernels.coefficients(params, self.dt, classical=self.classical,
+                                                 noise_substeps=self.nsub)
         # initial state: alpha0 (default 0) + vacuum noise (Re, Im ~ N(0, 1/4)) if initial_noise
         rng_states = seed_states(self.seed, npad)
         self.xr = np.zeros((self.nblocks, L + 2, BLOCK))
@@ -132,23 +121,28 @@ class Simulation:
     def lanes(self) -> int:
         return self.nblocks * BLOCK
 
-    def run(self, nsteps: int, *, sample_every: int = 0, acc=None, centre: int = 1, hist=None,
-            hist_lo: float = 0.0, hist_inv: float = 0.0, progress: bool = False,
-            desc: str = "TWA") -> None:
-        """Advance all trajectories by ``nsteps`` (sampling into ``acc``/``hist`` if asked).
+    @property
+    def nworkers(self) -> int:
+        """Workers of a kernel call: the numba threads, at most one per block."""
+        return min(numba.get_num_threads(), self.nblocks)
+
+    def run(self, nsteps: int, *, sampler: Accumulators | None = None, every: int = 0,
+            progress: bool = False, desc: str = "TWA") -> None:
+        """Advance all trajectories by ``nsteps``; with ``sampler`` and ``every`` > 0, add a sample
+        to its buffers every ``every`` steps (``nsteps`` a multiple of ``every``).
 
         Runs in chunks (progress bar, divergence check between chunks).
         """
         if nsteps <= 0:
             return
-        nworkers = min(numba.get_num_threads(), self.nblocks)
-        if acc is None:
-            acc = np.zeros((self.nblocks, kernels.NQ, 0, BLOCK))
-        if hist is None:
-            hist = np.zeros((nworkers, 0, 0, 0), dtype=np.int64)
-        hbins = hist.shape[2]
+        if sampler is None or every <= 0:
+            nworkers, view = self.nworkers, _NO_SAMPLES
+        else:
+            nworkers, view = min(self.nworkers, sampler.nworkers), sampler.sampler(every)
+        state = kernels.State(self.xr, self.xi, self.rng, self.ok)
+        method = INTEGRATORS[self.integrator]
         # chunk: ~ 2e7 lane-site-steps, a whole number of samples
-        unit = sample_every if sample_every > 0 else 1
+        unit = every if every > 0 else 1
         per = max(1, int(2e7 / (self.lanes * self.params.L * unit)))
         chunk = per * unit
         done = 0
@@ -157,10 +151,7 @@ class Simulation:
                 k = min(chunk, nsteps - done)
                 parallel = nworkers > 1 and k * self.lanes * self.params.L >= PARALLEL_MIN_WORK
                 kernel = kernels.run if parallel else kernels.run_serial
-                kernel(self.xr, self.xi, self.rng, k, sample_every, INTEGRATORS[self.integrator],
-                            self.dt, self.w0, self.params.U, self.params.J, self.drive, self.g,
-                            self.amp, self.noise_row, self.nrows, self.nsub, acc, centre, hist,
-                            hist_lo, hist_inv, hbins, self.n_traj, nworkers, self.ok)
+                kernel(state, k, method, self.coefficients, view, nworkers)
                 done += k
                 self.t += k * self.dt
                 bar.update(k)

@@ -1,9 +1,17 @@
-"""Non-equilibrium steady state by truncated Wigner: trajectory and time-window averages (§2, §5)."""
+"""Non-equilibrium steady state by truncated Wigner: trajectory and time-window averages (§2, §5).
+
+Data flow: :func:`ness` relaxes a :class:`~replicate.twa.engine.Simulation`, then a
+:class:`Window` samples it; the kernel accumulates the registry of
+:mod:`replicate.twa.kernels.sample` (per-site moments, and the histograms asked for) into
+:class:`~replicate.twa.kernels.sample.Accumulators`; the time samples of each trajectory are
+averaged, reduced to sums over batches of whole trajectories, and every observable gets a
+jackknife error over those batches (:func:`replicate.stats.jackknife`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
-import numba
 import numpy as np
 import xarray as xr
 
@@ -11,18 +19,22 @@ from .. import stats
 from . import observables as obs
 from ..chain import ChainParams
 from .engine import Simulation, n_steps, with_dt_halving
-from ..validate import count, grid_edges, positive
-from .kernels import BLOCK, NQ
+from ..validate import count, positive
+from .kernels import sample
 
 DEFAULT_SAMPLE_EVERY = 0.1  # time between samples inside the window (units of 1/γ)
 N_BATCHES = 32  # batches of trajectories for the errors
+NESS_BATCH_MOMENTS = ("m2", "m4", "re", "im", "cos", "sin", "cre", "cim", "re2", "im2")
+"""Moments of ``batch_means`` for ``keep_batches=True`` (``pm3``, ``pm4`` added with ``p_grid``)."""
 
 
 def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: float | None = None,
          seed: int = 0, classical: bool = False, integrator: str = "heun",
          sample_every: float | None = None, alpha0=None, initial_noise: bool | None = None,
          g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None,
-         max_halvings: int = 0, keep_batches: bool = False, progress: bool = False) -> xr.Dataset:
+         max_halvings: int = 0, keep_batches: bool | Sequence[str] = False, progress: bool = False,
+         p_grid: tuple[float, int] | None = None,
+         radial_grid: tuple[float, int] | None = None) -> xr.Dataset:
     """Steady-state observables of Eq. (4) averaged over trajectories and a time window.
 
     Each trajectory starts from the vacuum Wigner function (plus ``alpha0`` if given), is evolved
@@ -59,10 +71,18 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     wigner_grid : (extent, bins), optional
         Per-site Wigner histogram (SI Eq. 33) on the square [−extent, extent]² with bins × bins
         equal bins, normalised so that it integrates to the fraction of samples inside the square.
-    keep_batches : bool
+    p_grid : (extent, bins), optional
+        Per-site, per-batch histogram of p = √2 Im α on [−extent, extent] (the p-marginal of
+        SI Eq. 33, the exact distribution of p̂ within the TWA), and the momentum statistics
+        ⟨p⟩, Var p and the excess kurtosis of p (:func:`replicate.twa.observables.momentum_stats`).
+    radial_grid : (u_max, bins), optional
+        Per-site, per-batch radial histogram of u = |α|² with ``bins`` equal bins on [0, u_max)
+        (integer counts; the U(1)-averaged Wigner function, SI Eq. 45).
+    keep_batches : bool or sequence of str
         Also return ``batch_means(moment, site, batch)`` and ``batch_count(batch)``: the batch
-        means of the Wigner moments, for jackknife errors of any derived quantity
-        (:func:`replicate.twa.observables.jackknife_dataset`).
+        means of Wigner moments (True: :data:`NESS_BATCH_MOMENTS`, plus ``pm3``, ``pm4`` with
+        ``p_grid``; or the names given, from :data:`replicate.twa.kernels.sample.MOMENTS`), for
+        jackknife errors of any derived quantity (:func:`replicate.stats.jackknife_dataset`).
     max_halvings : int
         If a trajectory diverges, rerun with half the time step, at most this many times
         (:func:`replicate.twa.engine.with_dt_halving`); 0 raises :class:`TWADivergenceError`.
@@ -74,16 +94,21 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
     xarray.Dataset
         Over ``site`` = 1..L: ``n`` (⟨|α|²⟩ − ½), ``delta_n`` (Eq. 5), ``circular_variance``,
         ``mean_phase``, ``field_re``, ``field_im``, the quadrature moments ``x2`` = ⟨x̂²⟩ and
-        ``p2`` = ⟨p̂²⟩ (vacuum ½) and their ``*_err``; ``g1``/``g1_err`` if
-        ``g1_centre``; ``wigner(site, re, im)`` if ``wigner_grid``.
+        ``p2`` = ⟨p̂²⟩ (vacuum ½) and their ``*_err``; ``g1``/``g1_err`` if ``g1_centre``;
+        ``wigner(site, re, im)`` if ``wigner_grid``; with ``p_grid``, ``p_mean``, ``p_var``,
+        ``p_kurtosis`` (+ ``*_err``), ``p_density(site, p)`` (normalised to the fraction inside
+        the grid) with ``p_density_err`` and ``p_outside``; with ``radial_grid``,
+        ``radial_counts(site, batch, u)`` (u: bin centres, ``attrs["u_edges"]``) and the
+        coordinate ``samples_per_batch(batch)`` (samples per site in each batch).
     """
     def run(step: float) -> xr.Dataset:
         sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=classical,
                          integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
         n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
-        plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid)  # checks before running
+        plan = Window.plan(sim, t_avg, sample_every, g1_centre, wigner_grid, p_grid=p_grid,
+                           radial_grid=radial_grid, keep_batches=keep_batches)  # checks first
         sim.run(n_relax, progress=progress, desc="relax")
-        ds = plan.average(sim, keep_batches=keep_batches, progress=progress)
+        ds = plan.average(sim, progress=progress)
         ds.attrs.update(t_relax=t_relax,
                         alpha0="vacuum" if alpha0 is None else str(list(np.asarray(alpha0, complex))))
         return ds
@@ -93,17 +118,21 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
 
 @dataclass(frozen=True)
 class Window:
-    """A validated NESS averaging window: ``n_samples`` samples every ``every`` steps."""
+    """A validated NESS averaging window: ``n_samples`` samples every ``every`` steps, the
+    histogram ``edges`` to accumulate (by registry name) and the moments kept per batch."""
 
     t_avg: float
     every: int
     n_samples: int
     g1_centre: int | None
-    edges: np.ndarray | None
+    edges: dict
+    batch_moments: tuple[str, ...] = ()
 
     @classmethod
     def plan(cls, sim: Simulation, t_avg: float, sample_every: float | None = None,
-             g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None) -> "Window":
+             g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None, *,
+             p_grid: tuple[float, int] | None = None, radial_grid: tuple[float, int] | None = None,
+             keep_batches: bool | Sequence[str] = False) -> "Window":
         """Check the window arguments of :func:`ness` against ``sim`` (its dt and L)."""
         L = sim.params.L
         t_avg = positive("t_avg", t_avg)
@@ -120,55 +149,86 @@ class Window:
             g1_centre = count("g1_centre", g1_centre)
             if g1_centre > L:
                 raise ValueError(f"g1_centre must be a site in 1..{L}, got {g1_centre}")
-        edges = None if wigner_grid is None else grid_edges("wigner_grid", wigner_grid)
-        return cls(t_avg, every, n_samples, g1_centre, edges)
+        edges = sample.window_edges(wigner_grid, p_grid, radial_grid)
+        if isinstance(keep_batches, (bool, np.bool_)):
+            kept = NESS_BATCH_MOMENTS + (("pm3", "pm4") if p_grid is not None else ())
+            kept = kept if keep_batches else ()
+        else:
+            kept = (keep_batches,) if isinstance(keep_batches, str) else tuple(keep_batches)
+            try:
+                sample.rows(kept)
+            except ValueError as e:
+                raise ValueError(f"keep_batches: {e}") from None
+        return cls(t_avg, every, n_samples, g1_centre, edges, kept)
 
-    def average(self, sim: Simulation, keep_batches: bool = False, progress: bool = False) -> xr.Dataset:
+    def average(self, sim: Simulation, progress: bool = False) -> xr.Dataset:
         """Advance ``sim`` through the window, accumulating in the kernel; the NESS Dataset
-        (with the batch means of the moments if ``keep_batches``, see :func:`ness`)."""
-        L = sim.params.L
-        g1_centre, every, n_samples, edges = self.g1_centre, self.every, self.n_samples, self.edges
-        hist, lo, inv = None, 0.0, 0.0
-        if edges is not None:
-            bins = edges.size - 1
-            lo, inv = edges[0], bins / (edges[-1] - edges[0])
-            hist = np.zeros((min(sim.nblocks, numba.get_num_threads()), L, bins, bins), dtype=np.int64)
-        acc = np.zeros((sim.nblocks, NQ, L, BLOCK))
-        sim.run(n_samples * every, sample_every=every, acc=acc, centre=g1_centre or 1, hist=hist,
-                hist_lo=lo, hist_inv=inv, progress=progress, desc="average")
-
-        per_traj = acc.transpose(1, 2, 0, 3).reshape(NQ, L, -1)[..., :sim.n_traj] / n_samples
-        sums, counts = stats.batch_sums(per_traj, N_BATCHES)
-        names = obs.MOMENTS + ("cre", "cim", "re2", "im2")
-        batch = dict(zip(names, sums))
-        same = np.arange(1, L + 1) == (g1_centre or 1)
-
-        classical = sim.classical
-
-        def stat(m):
-            out = obs.standard(m, classical)
-            out["x2"], out["p2"] = obs.quadrature_second_moments(m["re2"], m["im2"])
-            if g1_centre is not None:
-                out["g1"] = obs.g1(m["cre"], m["cim"], m["m2"][g1_centre - 1],
-                                   m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)), classical)
-            return out
-
-        value, err = stats.jackknife(stat, batch, counts)
+        (see :func:`ness`)."""
+        L, centre = sim.params.L, self.g1_centre or 1
+        edges = self.edges
+        acc = sample.Accumulators(L, sim.n_traj, sim.nblocks, sim.nworkers, centre=centre,
+                                  wigner_edges=edges["wigner"], p_edges=edges["p"],
+                                  u_edges=edges["u"], n_batches=N_BATCHES)
+        sim.run(self.n_samples * self.every, sampler=acc, every=self.every, progress=progress,
+                desc="average")
+        sums, counts = stats.batch_sums(acc.trajectory_sums() / self.n_samples, N_BATCHES)
+        batch = dict(zip(sample.NAMES, sums))
+        value, err = stats.jackknife(self._statistic(L, sim.classical), batch, counts)
         data = {}
         for k, v in value.items():
             data[k] = ("site", v)
             data[k + "_err"] = ("site", err[k])
         coords = {"site": np.arange(1, L + 1)}
-        if keep_batches:
-            data["batch_means"] = (("moment", "site", "batch"), np.stack([batch[k] for k in names]) / counts)
-            coords.update(moment=list(names), batch_count=("batch", counts))
-        if hist is not None:
-            centres = 0.5 * (edges[1:] + edges[:-1])
-            area = (edges[1] - edges[0]) ** 2
-            data["wigner"] = (("site", "re", "im"), hist.sum(0) / (sim.n_traj * n_samples * area))
-            coords.update(re=centres, im=centres)
         attrs = sim.attrs()
-        attrs.update(t_avg=self.t_avg, sample_every=every * sim.dt, n_samples=n_samples,
-                     n_batches=int(counts.size), g1_centre=g1_centre or 0)
+        attrs.update(t_avg=self.t_avg, sample_every=self.every * sim.dt, n_samples=self.n_samples,
+                     n_batches=int(counts.size), g1_centre=self.g1_centre or 0)
+        if self.batch_moments:
+            data["batch_means"] = (("moment", "site", "batch"),
+                                   np.stack([batch[k] for k in self.batch_moments]) / counts)
+            coords.update(moment=list(self.batch_moments), batch_count=("batch", counts))
+        if edges["wigner"] is not None:
+            e = edges["wigner"]
+            centres = 0.5 * (e[1:] + e[:-1])
+            area = (e[1] - e[0]) ** 2
+            data["wigner"] = (("site", "re", "im"),
+                              acc.counts("wigner") / (sim.n_traj * self.n_samples * area))
+            coords.update(re=centres, im=centres)
+        if edges["p"] is not None:
+            data.update(self._p_density(acc, counts))
+            coords["p"] = 0.5 * (edges["p"][1:] + edges["p"][:-1])
+            attrs.update(p_extent=edges["p"][-1], p_bins=edges["p"].size - 1)
+        if edges["u"] is not None:
+            e = edges["u"]
+            data["radial_counts"] = xr.Variable(("site", "batch", "u"), acc.counts("u"),
+                                                attrs={"u_edges": e})
+            coords.update(u=0.5 * (e[1:] + e[:-1]), batch_count=("batch", counts),
+                          samples_per_batch=("batch", counts * self.n_samples))
+            attrs.update(u_max=e[-1], u_bins=e.size - 1)
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
+    def _statistic(self, L: int, classical: bool):
+        """The observables of the Wigner means ``m`` (pooled, or leave-one-batch-out)."""
+        centre, momentum = self.g1_centre, self.edges["p"] is not None
+        same = np.arange(1, L + 1) == (centre or 1)
+
+        def stat(m):
+            out = obs.standard(m, classical)
+            out["x2"], out["p2"] = obs.quadrature_second_moments(m["re2"], m["im2"])
+            if centre is not None:
+                out["g1"] = obs.g1(m["cre"], m["cim"], m["m2"][centre - 1],
+                                   m["m2"], same.reshape((L,) + (1,) * (m["m2"].ndim - 1)), classical)
+            if momentum:
+                out.update(obs.momentum_stats(m))
+            return out
+
+        return stat
+
+    def _p_density(self, acc: sample.Accumulators, counts: np.ndarray) -> dict:
+        """P(p) per site with jackknife errors over the batches, and the weight outside the grid."""
+        e = self.edges["p"]
+        width = e[1] - e[0]
+        dens_sums = acc.counts("p").transpose(0, 2, 1) / (self.n_samples * width)  # (site, p, batch)
+        dval, derr = stats.jackknife(lambda m: {"d": m["d"]}, {"d": dens_sums}, counts)
+        return {"p_density": (("site", "p"), dval["d"]),
+                "p_density_err": (("site", "p"), derr["d"]),
+                "p_outside": ("site", 1.0 - dval["d"].sum(-1) * width)}

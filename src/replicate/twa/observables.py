@@ -82,7 +82,7 @@ def standard(means: Mapping[str, np.ndarray], classical: bool = False) -> dict[s
 
 
 LOCAL_MOMENTS = MOMENTS + ("re2", "im2", "pm3", "pm4")
-"""Per-trajectory Wigner means kept by :func:`replicate.twa.samples.local_ness`: those of :data:`replicate.twa.observables.MOMENTS`,
+"""Per-trajectory Wigner means kept by :func:`replicate.twa.ness` with ``keep_batches=LOCAL_MOMENTS``: those of :data:`replicate.twa.observables.MOMENTS`,
 ⟨(Re α)²⟩, ⟨(Im α)²⟩, ⟨p³⟩, ⟨p⁴⟩."""
 
 
@@ -101,7 +101,7 @@ def momentum_stats(means: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def local_observables(means: Mapping[str, np.ndarray], classical: bool = False) -> dict[str, np.ndarray]:
-    """All site observables of :func:`replicate.twa.samples.local_ness` from the Wigner means in :data:`LOCAL_MOMENTS`.
+    """All site observables of :func:`replicate.twa.ness` with ``keep_batches=LOCAL_MOMENTS`` from the Wigner means in :data:`LOCAL_MOMENTS`.
 
     ``n``, ``delta_n`` (Eq. 5), ``circular_variance``, ``mean_phase``, ``field_re``, ``field_im``
     as in :func:`replicate.twa.observables.standard`; ``x2`` = ⟨x̂²⟩, ``p2`` = ⟨p̂²⟩; and

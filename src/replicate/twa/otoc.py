@@ -17,7 +17,7 @@ from .. import stats
 from . import observables as obs
 from ..chain import ChainParams
 from . import kernels
-from .engine import DEFAULT_DT, Simulation, n_steps
+from .engine import Simulation, n_steps, with_dt_halving
 from ..validate import count, finite, positive
 from .evolve import step_grid
 from .kernels import BLOCK
@@ -54,7 +54,7 @@ def _pairs(sim: Simulation, site: int, eps: float) -> Simulation:
 def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, t_relax: float,
          times, dt: float | None = None, seed: int = 0, classical: bool = False,
          integrator: str = "heun", alpha0=None, initial_noise: bool | None = None,
-         progress: bool = False) -> xr.Dataset:
+         max_halvings: int = 0, progress: bool = False) -> xr.Dataset:
     """Phase OTOC D_{site,m}(τ), Eq. (6)/(15), for every site m on the τ grid ``times``.
 
     Parameters
@@ -69,6 +69,9 @@ def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, 
         Time t at which the kick is applied (multiple of dt).
     times : array of float
         τ grid after the kick (multiples of dt, non-decreasing, ≥ 0).
+    max_halvings : int
+        Rerun with half the step on divergence, at most this many times (the step used is
+        ``attrs["dt"]``).
     Other arguments as in :func:`replicate.twa.ness`.
 
     Returns
@@ -77,15 +80,17 @@ def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, 
         ``D(tau, site)`` and ``D_err`` (batch means over pairs), and ``D_batch(tau, site, batch)``
         with ``batch_count(batch)`` for :func:`otoc_saturation`.
     """
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=classical,
-                     integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
-    t_relax = positive("t_relax", t_relax, allow_zero=True)
-    n_relax = n_steps("t_relax", t_relax, sim.dt)
-    kick = _check_kick(sim, site, eps, times)  # checks before running
-    sim.run(n_relax, progress=progress, desc="relax")
-    ds = otoc_from(sim, *kick, progress=progress)
-    ds.attrs["t_relax"] = t_relax
-    return ds
+    def run(step: float) -> xr.Dataset:
+        sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=classical,
+                         integrator=integrator, alpha0=alpha0, initial_noise=initial_noise)
+        n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
+        kick = _check_kick(sim, site, eps, times)  # checks before running
+        sim.run(n_relax, progress=progress, desc="relax")
+        ds = otoc_from(sim, *kick, progress=progress)
+        ds.attrs["t_relax"] = float(t_relax)
+        return ds
+
+    return with_dt_halving(run, dt, max_halvings)
 
 
 def _check_kick(sim: Simulation, site: int, eps: float, times) -> tuple[int, float, np.ndarray]:
@@ -140,13 +145,14 @@ def otoc_saturation(ds: xr.Dataset, window: float = DEFAULT_WINDOW) -> xr.Datase
 
 
 def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, seed: int = 0,
-                  dt: float | None = None) -> xr.Dataset:
+                  dt: float | None = None, max_halvings: int = 0) -> xr.Dataset:
     """Phase OTOC (Eq. 6) for several kicks ε, all forked from the same NESS trajectories.
 
     One :class:`replicate.twa.engine.Simulation` is relaxed for ``t_relax`` from the vacuum; for
     each ε, :func:`replicate.twa.otoc.otoc_from` forks replica pairs from that same state (the
     simulation itself is left untouched), so the curves differ only by the kick and share their
     trajectory batches (the jackknife of a quantity combining several ε is then consistent).
+    On divergence the whole scan is rerun with half the step, at most ``max_halvings`` times.
 
     Returns
     -------
@@ -155,13 +161,23 @@ def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, see
     Q, Eq. 5, over the trajectories at the kick: which regime was kicked); ``scan.sel(eps=e)`` is a
     Dataset like :func:`replicate.twa.otoc`'s.
     """
-
     eps_values = [float(e) for e in np.atleast_1d(eps_values)]
     if not eps_values:
         raise ValueError("eps_values must hold at least one kick")
-    dt = DEFAULT_DT if dt is None else dt
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator="heun")
-    sim.run(n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt))
+
+    def run(step: float) -> xr.Dataset:
+        sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=False,
+                         integrator="heun")
+        n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
+        _check_kick(sim, 1, eps_values[0], times)  # checks before running
+        sim.run(n_relax)
+        return _scan(sim, eps_values, times, t_relax)
+
+    return with_dt_halving(run, dt, max_halvings)
+
+
+def _scan(sim: Simulation, eps_values: list[float], times, t_relax: float) -> xr.Dataset:
+    """The ε scan of :func:`otoc_eps_scan` forked from the relaxed ``sim``."""
     snap = obs.standard(obs.sample_means(sim.alpha(), axis=-1))  # the NESS state that is kicked
     runs = [otoc_from(sim, 1, e, times) for e in eps_values]
     eps_dim = xr.DataArray(eps_values, dims="eps", name="eps")

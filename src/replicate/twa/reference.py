@@ -14,7 +14,7 @@ import numpy as np
 from ..chain import ChainParams
 from .engine import DEFAULT_DT, vacuum_noise
 from ..validate import count, positive
-from .noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
+from .kernels.noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
 
 
 class Reference:
