@@ -24,6 +24,25 @@ giving ⟨a†aa⟩ = 2N_ℓℓα_ℓ + M_ℓℓα_ℓ* − 2|α_ℓ|²α_ℓ, G
 H_ℓm = M_ℓℓ*M_ℓm + 2N_ℓℓN_ℓm − 2|α_ℓ|²α_ℓ*α_m, and the Kerr moment of spec §1.6,
 ⟨a†²a²⟩ = |M_ℓℓ|² + 2N_ℓℓ² − 2|α_ℓ|⁴.  δn is Eq. (37): (⟨a†²a²⟩ − n²)/n.
 At U = 0 the equations are exact.
+
+Numerics (for maps over (L, F), SI Fig. 10):
+
+* the right-hand side :func:`rhs` is a numba loop that uses the tridiagonal drift matrix
+  directly, (A X)_ℓm = (iΔ − γ_ℓ/2) X_ℓm + iJ (X_{ℓ−1,m} + X_{ℓ+1,m}), so a call costs O(L²);
+  the dense matrix form above is kept as a test oracle (``tests/oracles/test_cumulants.py``);
+* N is Hermitian and M symmetric, so only their upper triangles are stored and evolved
+  (:func:`pack`, :func:`unpack`): L + L(L+1) complex variables instead of L + 2L²;
+* the time integration is the DOP853 Runge–Kutta pair with the coefficients, error norm
+  (E5/E3 estimators, atol + rtol·max(|y|, |y_new|)) and step control of
+  ``scipy.integrate.solve_ivp(method="DOP853")``, written in numba so that no Python runs per
+  step.  Steps are shortened to land exactly on the ``n_samples`` equally spaced sampling
+  times of the averaging window.
+
+The moments ⟨a†a⟩ and ⟨a†²a²⟩ are averaged over the window and δn is formed from the averages
+(as in SI Eq. (36)), because the closed dynamics may keep oscillating.  Blow-up (a non-finite
+state, or the step size collapsing below ``1e-12·(1 + t)``) and runs longer than ``max_steps``
+are reported, never hidden: :func:`steady_state` raises, :func:`phase_map` sets ``ok = False``
+with the reason in ``status``.
 """
 from __future__ import annotations
 
@@ -31,68 +50,243 @@ from typing import Any, Sequence
 
 import numpy as np
 import xarray as xr
-from scipy.integrate import solve_ivp
+from numba import njit
+from scipy.integrate._ivp import dop853_coefficients as _dop
 from tqdm.auto import tqdm
 
-from replicate import __version__
+from replicate import __version__, stats
 from replicate.chain import as_chain
 from replicate.exact import chain_rates, mandel_q
 
+OK, NONFINITE, STEP_UNDERFLOW, MAX_STEPS = 0, 1, 2, 3
+STATUS = {OK: "ok", NONFINITE: "non-finite state (blow-up)",
+          STEP_UNDERFLOW: "step size underflow (blow-up)", MAX_STEPS: "max_steps exceeded"}
 
-def _drift_matrix(p: dict) -> np.ndarray:
-    L = p["L"]
-    hop = np.diag(np.ones(L - 1), 1) + np.diag(np.ones(L - 1), -1)
-    return 1j * p["Delta"] * np.eye(L) + 1j * p["J"] * hop - 0.5 * np.diag(p["gamma_site"])
-
-
-def _split(y: np.ndarray, L: int):
-    return y[:L], y[L:L + L * L].reshape(L, L), y[L + L * L:].reshape(L, L)
-
-
-def rhs_factory(p: dict):
-    """The right-hand side dy/dt of the closed equations for y = (α, N, M) (complex)."""
-    L, U = p["L"], p["U"]
-    A = _drift_matrix(p)
-    Ac, At = A.conj(), A.T
-    f = p["F_site"].astype(complex)
-
-    def rhs(_t: float, y: np.ndarray) -> np.ndarray:
-        a, N, M = _split(y, L)
-        nd, md = np.diag(N).real, np.diag(M)
-        a2 = np.abs(a) ** 2
-        da = A @ a - 1j * f - 1j * U * (2 * nd * a + md * a.conj() - 2 * a2 * a)
-        Hk = md.conj()[:, None] * M + 2 * nd[:, None] * N - 2 * np.outer(a2 * a.conj(), a)
-        G = 2 * nd[:, None] * M + md[:, None] * N - 2 * np.outer(a2 * a, a)
-        fa = np.outer(f, a)
-        dN = Ac @ N + N @ At + 1j * (fa - fa.conj().T) + 1j * U * (Hk - Hk.conj().T)
-        dM = A @ M + M @ At - 1j * (fa + fa.T) - 1j * U * (G + G.T + np.diag(md))
-        return np.concatenate([da, dN.ravel(), dM.ravel()])
-
-    return rhs
+# DOP853 tableau (Hairer, Nørsett & Wanner, Solving ODEs I, Sec. II.10), as used by scipy's
+# solve_ivp(method="DOP853"): 12 stages + the FSAL derivative, error estimators E5 and E3.
+_NS = _dop.N_STAGES
+_A = np.ascontiguousarray(_dop.A[:_NS, :_NS])
+_B = np.ascontiguousarray(_dop.B)
+_E3 = np.ascontiguousarray(_dop.E3)
+_E5 = np.ascontiguousarray(_dop.E5)
 
 
-def site_moments(y: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n_ℓ = N_ℓℓ, the Gaussian Kerr moment ⟨a†²a²⟩_ℓ and the field α_ℓ (y has time last)."""
-    a, N, M = y[:L], y[L:L + L * L], y[L + L * L:]
-    nd = N[:: L + 1].real
-    md = M[:: L + 1]
-    n2 = np.abs(md) ** 2 + 2 * nd**2 - 2 * np.abs(a) ** 4
-    return nd, n2, a
+def packed_size(L: int) -> int:
+    """Length of the packed state: α (L), upper triangles (ℓ ≤ m) of N and M (L(L+1)/2 each)."""
+    return L + L * (L + 1)
 
 
-def _integrate(p: dict, t_relax: float, t_avg: float, n_samples: int, rtol: float,
-               atol: float, method: str) -> dict[str, np.ndarray]:
-    L = p["L"]
-    y0 = np.zeros(L + 2 * L * L, complex)  # vacuum: all moments zero
-    t_eval = np.linspace(t_relax, t_relax + t_avg, n_samples)
-    sol = solve_ivp(rhs_factory(p), (0.0, t_relax + t_avg), y0, method=method, t_eval=t_eval,
-                    rtol=rtol, atol=atol)
-    if not sol.success or not np.all(np.isfinite(sol.y)):
-        raise RuntimeError(f"cumulant integration failed for L={L}, F={p['F']}: {sol.message}")
-    n, n2, a = site_moments(sol.y, L)
-    n_bar, n2_bar = n.mean(axis=1), n2.mean(axis=1)
-    return {"n": n_bar, "delta_n": mandel_q(n_bar, n2_bar), "field": a.mean(axis=1),
-            "n_window_std": n.std(axis=1)}
+def pack(a: np.ndarray, N: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """(α, N, M) → packed state; N must be Hermitian and M symmetric (only ℓ ≤ m is kept)."""
+    iu = np.triu_indices(len(a))
+    return np.concatenate([np.asarray(a, complex), np.asarray(N)[iu], np.asarray(M)[iu]])
+
+
+def unpack(y: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Packed state → (α, N, M) with N Hermitian and M symmetric."""
+    k = L * (L + 1) // 2
+    iu = np.triu_indices(L)
+    N = np.zeros((L, L), complex)
+    M = np.zeros((L, L), complex)
+    N[iu] = y[L:L + k]
+    M[iu] = y[L + k:L + 2 * k]
+    N = N + np.triu(N, 1).conj().T
+    M = M + np.triu(M, 1).T
+    return np.array(y[:L]), N, M
+
+
+@njit(cache=True, error_model="numpy")
+def rhs(y: np.ndarray, out: np.ndarray, L: int, Delta: float, J: float, U: float,
+        g: np.ndarray, f: np.ndarray, N: np.ndarray, M: np.ndarray) -> None:
+    """dy/dt of the closed equations for a packed state (see :func:`pack`) into ``out``.
+
+    ``g`` is the total loss rate γ_ℓ of each site, ``f`` the drive F_ℓ (real); ``N``, ``M`` are
+    complex (L, L) scratch arrays.  With d_ℓ = iΔ − γ_ℓ/2, n_ℓ = N_ℓℓ, m_ℓ = M_ℓℓ and
+    k_ℓ = 2|α_ℓ|²α_ℓ this is (for ℓ ≤ m; N_mℓ = N_ℓm*, M_mℓ = M_ℓm)
+
+    dα_ℓ = d_ℓα_ℓ + iJ(α_{ℓ−1} + α_{ℓ+1}) − i f_ℓ − iU(2n_ℓα_ℓ + m_ℓα_ℓ* − k_ℓ),
+    dN_ℓm = (d_ℓ* + d_m)N_ℓm − iJ(N_{ℓ−1,m} + N_{ℓ+1,m}) + iJ(N_{ℓ,m−1} + N_{ℓ,m+1})
+            + i(f_ℓα_m − f_mα_ℓ*) + iU(H_ℓm − H_mℓ*),
+    dM_ℓm = (d_ℓ + d_m)M_ℓm + iJ(M_{ℓ−1,m} + M_{ℓ+1,m} + M_{ℓ,m−1} + M_{ℓ,m+1})
+            − i(f_ℓα_m + f_mα_ℓ) − iU(G_ℓm + G_mℓ + δ_ℓm m_ℓ),
+
+    H_ℓm = m_ℓ*M_ℓm + 2n_ℓN_ℓm − k_ℓ*α_m and G_ℓm = 2n_ℓM_ℓm + m_ℓN_ℓm − k_ℓα_m, i.e.
+    the dense matrix equations of the module docstring restricted to Hermitian N and symmetric
+    M (the physical states, which the equations preserve).
+    """
+    kk = L * (L + 1) // 2
+    pos = L
+    for l in range(L):
+        for m in range(l, L):
+            N[l, m] = y[pos]
+            N[m, l] = y[pos].conjugate()
+            M[l, m] = y[pos + kk]
+            M[m, l] = y[pos + kk]
+            pos += 1
+    iJ = 1j * J
+    iU = 1j * U
+    d = np.empty(L, np.complex128)
+    nd = np.empty(L)
+    md = np.empty(L, np.complex128)
+    k = np.empty(L, np.complex128)
+    for l in range(L):
+        d[l] = 1j * Delta - 0.5 * g[l]
+        nd[l] = N[l, l].real
+        md[l] = M[l, l]
+        k[l] = 2.0 * (y[l].real ** 2 + y[l].imag ** 2) * y[l]
+    for l in range(L):
+        s = 0j
+        if l > 0:
+            s += y[l - 1]
+        if l < L - 1:
+            s += y[l + 1]
+        out[l] = (d[l] * y[l] + iJ * s - 1j * f[l]
+                  - iU * (2.0 * nd[l] * y[l] + md[l] * y[l].conjugate() - k[l]))
+    pos = L
+    for l in range(L):
+        al = y[l]
+        alc = al.conjugate()
+        for m in range(l, L):
+            am = y[m]
+            Nlm = N[l, m]
+            Mlm = M[l, m]
+            hN = 0j
+            hM = 0j
+            if l > 0:
+                hN -= N[l - 1, m]
+                hM += M[l - 1, m]
+            if l < L - 1:
+                hN -= N[l + 1, m]
+                hM += M[l + 1, m]
+            if m > 0:
+                hN += N[l, m - 1]
+                hM += M[l, m - 1]
+            if m < L - 1:
+                hN += N[l, m + 1]
+                hM += M[l, m + 1]
+            H_lm = md[l].conjugate() * Mlm + 2.0 * nd[l] * Nlm - k[l].conjugate() * am
+            H_ml_c = md[m] * Mlm.conjugate() + 2.0 * nd[m] * Nlm - k[m] * alc  # conj(H_mℓ)
+            G_lm = 2.0 * nd[l] * Mlm + md[l] * Nlm - k[l] * am
+            G_ml = 2.0 * nd[m] * Mlm + md[m] * Nlm.conjugate() - k[m] * al
+            out[pos] = ((d[l].conjugate() + d[m]) * Nlm + iJ * hN
+                        + 1j * (f[l] * am - f[m] * alc) + iU * (H_lm - H_ml_c))
+            src = G_lm + G_ml
+            if l == m:
+                src += md[l]
+            out[pos + kk] = ((d[l] + d[m]) * Mlm + iJ * hM - 1j * (f[l] * am + f[m] * al)
+                             - iU * src)
+            pos += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _integrate(L, Delta, J, U, g, f, t_relax, t_avg, n_samples, rtol, atol, max_steps,
+               A, B, E3, E5):
+    """DOP853 from the vacuum to t_relax + t_avg; sample n_ℓ, ⟨a†²a²⟩_ℓ, α_ℓ in the window.
+
+    Returns (status, n[s, ℓ], n2[s, ℓ], field[s, ℓ], accepted steps, rejected steps).
+    """
+    ns = A.shape[0]
+    size = L + L * (L + 1)
+    kk = L * (L + 1) // 2
+    N = np.empty((L, L), np.complex128)
+    M = np.empty((L, L), np.complex128)
+    y = np.zeros(size, np.complex128)
+    ynew = np.empty(size, np.complex128)
+    K = np.zeros((ns + 1, size), np.complex128)
+    tmp = np.empty(size, np.complex128)
+    e3 = np.empty(size, np.complex128)
+    e5 = np.empty(size, np.complex128)
+    diag = np.empty(L, np.int64)  # packed position of N_ℓℓ
+    pos = L
+    for l in range(L):
+        diag[l] = pos
+        pos += L - l
+    n_s = np.full((n_samples, L), np.nan)
+    n2_s = np.full((n_samples, L), np.nan)
+    a_s = np.full((n_samples, L), np.nan + 0j)
+    dts = t_avg / (n_samples - 1)
+    t = 0.0
+    h = 1e-2
+    rhs(y, K[0], L, Delta, J, U, g, f, N, M)
+    isample = 0
+    t_next = t_relax
+    accepted = 0
+    rejected = 0
+    status = 0
+    while isample < n_samples:
+        if accepted + rejected >= max_steps:
+            status = 3
+            break
+        if h < 1e-12 * (1.0 + t):
+            status = 2
+            break
+        clipped = t + h >= t_next
+        hh = t_next - t if clipped else h
+        for s in range(1, ns):
+            tmp[:] = y
+            for r in range(s):
+                c = hh * A[s, r]
+                if c != 0.0:
+                    for i in range(size):
+                        tmp[i] += c * K[r, i]
+            rhs(tmp, K[s], L, Delta, J, U, g, f, N, M)
+        ynew[:] = y
+        for r in range(ns):
+            c = hh * B[r]
+            if c != 0.0:
+                for i in range(size):
+                    ynew[i] += c * K[r, i]
+        rhs(ynew, K[ns], L, Delta, J, U, g, f, N, M)
+        e3[:] = 0.0
+        e5[:] = 0.0
+        for r in range(ns + 1):
+            for i in range(size):
+                e3[i] += E3[r] * K[r, i]
+                e5[i] += E5[r] * K[r, i]
+        s5 = 0.0
+        s3 = 0.0
+        for i in range(size):
+            sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+            x5 = abs(e5[i]) / sc
+            x3 = abs(e3[i]) / sc
+            s5 += x5 * x5
+            s3 += x3 * x3
+        if s5 == 0.0 and s3 == 0.0:
+            en = 0.0
+        else:
+            en = hh * s5 / np.sqrt((s5 + 0.01 * s3) * size)
+        if not np.isfinite(en):  # overflow within the step: retry smaller (a true blow-up ends
+            h = 0.2 * hh         # in STEP_UNDERFLOW)
+            rejected += 1
+            continue
+        if en < 1.0:
+            fac = 10.0 if en == 0.0 else min(10.0, 0.9 * en ** -0.125)
+            t = t_next if clipped else t + hh
+            y[:] = ynew
+            K[0, :] = K[ns]
+            accepted += 1
+            if clipped:
+                for l in range(L):
+                    nl = y[diag[l]].real
+                    ml = y[diag[l] + kk]
+                    al2 = y[l].real ** 2 + y[l].imag ** 2
+                    n_s[isample, l] = nl
+                    n2_s[isample, l] = ml.real ** 2 + ml.imag ** 2 + 2.0 * nl * nl - 2.0 * al2 * al2
+                    a_s[isample, l] = y[l]
+                isample += 1
+                t_next = t_relax + isample * dts
+                h = max(h, hh * fac)  # a step shortened to land on a sample does not shrink h
+            else:
+                h = hh * fac
+        else:
+            h = hh * max(0.2, 0.9 * en ** -0.125)
+            rejected += 1
+    if status == 0:
+        for i in range(size):
+            if not np.isfinite(y[i].real + y[i].imag):
+                status = 1
+                break
+    return status, n_s, n2_s, a_s, accepted, rejected
 
 
 def _check_times(t_relax: float, t_avg: float, n_samples: int) -> None:
@@ -111,66 +305,150 @@ def _attrs(p: dict, **kw: Any) -> dict:
     return attrs
 
 
+def _check_tol(rtol: float, atol: float, max_steps: int, n_blocks: int = 8) -> None:
+    if not (np.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be finite and > 0, got {rtol!r}")
+    if not (np.isfinite(atol) and atol > 0):
+        raise ValueError(f"atol must be finite and > 0, got {atol!r}")
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if int(n_blocks) != n_blocks or n_blocks < 2:
+        raise ValueError(f"n_blocks must be an integer >= 2, got {n_blocks!r}")
+
+
+def window_errors(n: np.ndarray, n2: np.ndarray, n_blocks: int) -> tuple[np.ndarray, ...]:
+    """Jackknife errors of the window mean n̄, of δn (Eq. 37) and of std_t(n) over contiguous
+    time blocks.
+
+    The closed equations are deterministic, but where they keep oscillating (or are chaotic) a
+    finite window average has an error; it is estimated from ``n_blocks`` contiguous blocks of the
+    samples (``n``, ``n2`` of shape (samples, site)), as batch means.  Zero for a stationary state.
+    Returns (n_err, delta_n_err, n_std_err).
+    """
+    blocks = np.array_split(np.arange(n.shape[0]), n_blocks)
+    counts = np.array([b.size for b in blocks], float)
+    sums = {"n": np.stack([n[b].sum(0) for b in blocks], -1),
+            "n2": np.stack([n2[b].sum(0) for b in blocks], -1),
+            "nn": np.stack([(n[b] ** 2).sum(0) for b in blocks], -1)}
+
+    def stat(m):
+        return {"n": m["n"], "delta_n": mandel_q(m["n"], m["n2"]),
+                "std": np.sqrt(np.maximum(m["nn"] - m["n"] ** 2, 0.0))}
+
+    _, err = stats.jackknife(stat, sums, counts)
+    return err["n"], err["delta_n"], err["std"]
+
+
+def integrate(p: dict, t_relax: float, t_avg: float, n_samples: int, rtol: float, atol: float,
+              max_steps: int, n_blocks: int = 8) -> dict[str, Any]:
+    """Run one chain (``p`` from :func:`replicate.exact.chain_rates`); window averages per site.
+
+    Returns a dict with ``status`` (see ``STATUS``), ``steps`` and, per site, ``n`` (window
+    mean of n_ℓ(t)), ``delta_n`` (Eq. 37 from the window means of n and ⟨a†²a²⟩), ``field``
+    (window mean of α_ℓ), ``n_window_std`` (standard deviation of n_ℓ(t) over the window),
+    ``n_err``, ``delta_n_err``, ``n_window_std_err`` (:func:`window_errors`) and the samples ``n_series`` (shape
+    (n_samples, L)).
+    """
+    L = p["L"]
+    status, n, n2, a, acc, rej = _integrate(
+        L, p["Delta"], p["J"], p["U"], np.asarray(p["gamma_site"], float),
+        np.asarray(p["F_site"], float), float(t_relax), float(t_avg), int(n_samples),
+        float(rtol), float(atol), int(max_steps), _A, _B, _E3, _E5)
+    out: dict[str, Any] = {"status": int(status), "steps": int(acc), "rejected": int(rej),
+                           "n_series": n}
+    if status == OK and not (np.all(np.isfinite(n)) and np.all(np.isfinite(n2))):
+        out["status"] = NONFINITE
+    if out["status"] != OK:
+        return out
+    n_bar, n2_bar = n.mean(axis=0), n2.mean(axis=0)
+    n_err, dn_err, std_err = window_errors(n, n2, min(int(n_blocks), int(n_samples)))
+    out.update(n=n_bar, delta_n=mandel_q(n_bar, n2_bar), field=a.mean(axis=0),
+               n_window_std=n.std(axis=0), n_err=n_err, delta_n_err=dn_err,
+               n_window_std_err=std_err)
+    return out
+
+
 def steady_state(params: Any, *, t_relax: float = 200.0, t_avg: float = 200.0,
-                 n_samples: int = 2001, rtol: float = 1e-8, atol: float = 1e-10,
-                 method: str = "DOP853") -> xr.Dataset:
-    """Cumulant-expansion NESS: integrate from vacuum, then average over a time window.
+                 n_samples: int = 2001, rtol: float = 1e-7, atol: float = 1e-9,
+                 max_steps: int = 10_000_000) -> xr.Dataset:
+    """Cumulant-expansion NESS: integrate from the vacuum, then average over a time window.
 
     Parameters
     ----------
     params : duck-typed ``ChainParams`` (``L, F, Delta, J, U, gamma[, gamma_int, drive]``).
     t_relax : transient discarded (units of 1/γ).
-    t_avg : averaging window after ``t_relax``; the moments ⟨a†a⟩ and ⟨a†²a²⟩ are averaged
-        over ``n_samples`` equally spaced times and δn is formed from the averages (as in
-        SI Eq. (36)), because the closed dynamics may keep oscillating.
-    rtol, atol, method : passed to :func:`scipy.integrate.solve_ivp`.
+    t_avg, n_samples : averaging window after ``t_relax`` and its number of equally spaced
+        samples (see the module docstring).
+    rtol, atol, max_steps : DOP853 tolerances and step budget.
 
     Returns
     -------
-    xarray.Dataset over ``site``: ``n``, ``delta_n`` (Eq. 37), ``field`` (time-averaged ⟨a⟩),
-    ``n_window_std`` (standard deviation of n_ℓ(t) over the window: 0 for a stationary state).
+    xarray.Dataset over ``site``: ``n``, ``delta_n`` (Eq. 37), ``field``, ``n_window_std``,
+    ``n_err``, ``delta_n_err`` (window-average errors over 8 time blocks); attrs include
+    ``steps`` (accepted DOP853 steps).  Raises ``RuntimeError`` when the closed equations blow
+    up (or exceed ``max_steps``).
     """
     p = chain_rates(params)
     _check_times(t_relax, t_avg, n_samples)
-    r = _integrate(p, t_relax, t_avg, int(n_samples), rtol, atol, method)
-    return xr.Dataset({k: ("site", v) for k, v in r.items()},
-                      coords={"site": np.arange(1, p["L"] + 1)},
+    _check_tol(rtol, atol, max_steps)
+    r = integrate(p, t_relax, t_avg, int(n_samples), rtol, atol, max_steps)
+    if r["status"] != OK:
+        raise RuntimeError(f"cumulant integration failed for L={p['L']}, F={p['F']}: "
+                           f"{STATUS[r['status']]}")
+    data = {k: ("site", r[k]) for k in ("n", "delta_n", "field", "n_window_std", "n_err",
+                                         "delta_n_err")}
+    return xr.Dataset(data, coords={"site": np.arange(1, p["L"] + 1)},
                       attrs=_attrs(p, L=p["L"], F=p["F"], t_relax=t_relax, t_avg=t_avg,
-                                   n_samples=int(n_samples), rtol=rtol, atol=atol))
+                                   n_samples=int(n_samples), rtol=rtol, atol=atol,
+                                   integrator="numba DOP853", steps=r["steps"]))
 
 
 def phase_map(params: Any, L_values: Sequence[int], F_values: Sequence[float], *,
               t_relax: float = 500.0, t_avg: float = 500.0, n_samples: int = 2001,
-              rtol: float = 1e-7, atol: float = 1e-9, progress: bool = True) -> xr.Dataset:
-    """n_L and δn_L of the cumulant NESS over the (L, F) plane (SI Fig. 10).
+              rtol: float = 1e-7, atol: float = 1e-9, max_steps: int = 10_000_000,
+              n_blocks: int = 8, progress: bool = True) -> xr.Dataset:
+    """n_L and δn_L of the cumulant NESS over the (L, F) plane (SI Fig. 10), compiled.
 
-    ``params`` supplies Δ, J, U, γ (and γ_int, drive); its L and F are ignored.  Points where
-    the closed equations blow up are NaN and flagged ``ok = False`` (never silently).
-
-    Returns
-    -------
-    xarray.Dataset with dims (``L``, ``F``): ``n_L``, ``delta_n_L``, ``n_L_window_std``, ``ok``.
+    ``params`` supplies Δ, J, U, γ (and γ_int, drive); its L and F are ignored.  Output:
+    ``n_L``, ``delta_n_L``, ``n_L_window_std`` (std of n_L(t) over the window), ``ok``, the
+    window-average errors ``n_L_err``, ``delta_n_L_err``, ``n_L_window_std_err``
+    (:func:`window_errors` over ``n_blocks`` time blocks), ``status`` (0 = ok, see ``STATUS``),
+    ``steps`` and the window samples ``n_L_series`` (dims ``L, F, sample``).  Failed points are
+    NaN with ``ok = False``.
     """
     _check_times(t_relax, t_avg, n_samples)
+    _check_tol(rtol, atol, max_steps, n_blocks)
     Ls = np.asarray(L_values, int)
     Fs = np.asarray(F_values, float)
     if Ls.ndim != 1 or Fs.ndim != 1 or Ls.size == 0 or Fs.size == 0:
         raise ValueError("L_values and F_values must be non-empty 1-d sequences")
-    out = {k: np.full((Ls.size, Fs.size), np.nan) for k in ("n_L", "delta_n_L", "n_L_window_std")}
-    ok = np.zeros((Ls.size, Fs.size), bool)
+    shape = (Ls.size, Fs.size)
+    keys = ("n_L", "delta_n_L", "n_L_window_std", "n_L_err", "delta_n_L_err",
+            "n_L_window_std_err")
+    out = {k: np.full(shape, np.nan) for k in keys}
+    series = np.full(shape + (int(n_samples),), np.nan)
+    status = np.zeros(shape, int)
+    steps = np.zeros(shape, int)
     grid = [(i, j) for i in range(Ls.size) for j in range(Fs.size)]
     for i, j in tqdm(grid, desc="cumulant (L, F) map", disable=not progress):
         p = chain_rates(as_chain(params).with_(L=int(Ls[i]), F=float(Fs[j])))
-        try:
-            r = _integrate(p, t_relax, t_avg, int(n_samples), rtol, atol, "DOP853")
-        except RuntimeError:
+        r = integrate(p, t_relax, t_avg, int(n_samples), rtol, atol, max_steps, n_blocks)
+        status[i, j], steps[i, j] = r["status"], r["steps"]
+        if r["status"] != OK:
             continue
         out["n_L"][i, j], out["delta_n_L"][i, j] = r["n"][-1], r["delta_n"][-1]
-        out["n_L_window_std"][i, j] = r["n_window_std"][-1]
-        ok[i, j] = True
+        for k in ("window_std", "err", "window_std_err"):
+            out["n_L_" + k][i, j] = r["n_" + k][-1]
+        out["delta_n_L_err"][i, j] = r["delta_n_err"][-1]
+        series[i, j] = r["n_series"][:, -1]
     p0 = chain_rates(as_chain(params).with_(L=int(Ls[0]), F=float(Fs[0])))
     data = {k: (("L", "F"), v) for k, v in out.items()}
-    data["ok"] = (("L", "F"), ok)
-    return xr.Dataset(data, coords={"L": Ls, "F": Fs},
+    data["ok"] = (("L", "F"), status == OK)
+    data["status"] = (("L", "F"), status)
+    data["steps"] = (("L", "F"), steps)
+    data["n_L_series"] = (("L", "F", "sample"), series)
+    times = t_relax + np.arange(int(n_samples)) * (t_avg / (int(n_samples) - 1))
+    return xr.Dataset(data, coords={"L": Ls, "F": Fs, "time": ("sample", times)},
                       attrs=_attrs(p0, t_relax=t_relax, t_avg=t_avg, n_samples=int(n_samples),
-                                   rtol=rtol, atol=atol))
+                                   rtol=rtol, atol=atol, max_steps=int(max_steps),
+                                   n_blocks=int(n_blocks), integrator="numba DOP853"))

@@ -1,4 +1,5 @@
-"""OTOC analysis (light cone, Lyapunov fit, drawdown) on synthetic curves with known answers."""
+"""OTOC analysis (τ grid, saturation, light cone, Lyapunov fit, stall, growth) on synthetic curves
+with known answers."""
 import numpy as np
 import pytest
 import xarray as xr
@@ -45,8 +46,10 @@ def test_noise_free_light_cone_gives_the_velocity_exactly():
     expect = np.arange(20) / v + np.log(0.1 / 1e-8) / lam
     assert np.allclose(arr["arrival"].values, expect, atol=1e-9)
     fit = oa.light_cone(ds, 0.1)
-    assert fit["v_B"] == pytest.approx(v, rel=1e-9)
-    assert fit["v_B_err"] == pytest.approx(0.0, abs=1e-9)              # identical batches
+    assert fit["v_B"][0] == pytest.approx(v, rel=1e-9)
+    assert fit["v_B"][1] == pytest.approx(0.0, abs=1e-9)               # identical batches
+    assert fit["r"][0] == pytest.approx(1.0, abs=1e-12)                # a straight front
+    assert abs(oa.light_cone(ds, 0.1, shuffle=0)["r"][0]) < 0.6        # no spatial order: no line
 
 
 def test_noisy_light_cone_recovers_velocity_within_error():
@@ -56,10 +59,12 @@ def test_noisy_light_cone_recovers_velocity_within_error():
     D = cone(tau, 24, v, lam)
     D_batch = D[..., None] * np.exp(0.5 * rng.standard_normal(D.shape + (NB,)))
     fit = oa.light_cone(oa_ds := dataset(D_batch, tau), 0.1, sites=np.arange(2, 25))
-    assert 0 < fit["v_B_err"] < 0.2 * v
-    assert abs(fit["v_B"] - v) < 3 * fit["v_B_err"]
+    (vB, vB_err), (r, r_err) = fit["v_B"], fit["r"]
+    assert 0 < vB_err < 0.2 * v
+    assert abs(vB - v) < 3 * vB_err
+    assert r > 0.99 and r_err > 0
     with pytest.raises(ValueError, match="sites"):
-        oa.light_cone(oa_ds, 0.1, sites=[3])
+        oa.light_cone(oa_ds, 0.1, sites=[3, 4])
 
 
 def test_exponential_rate_and_its_error_are_calibrated():
@@ -80,19 +85,70 @@ def test_exponential_rate_and_its_error_are_calibrated():
         oa.exponential_rate(ds, 1, (2.0, 2.2))
 
 
-def test_growth_window_and_drawdown():
+def test_tau_grid():
+    t = oa.tau_grid(10.0, step=0.5, fine=3.0, coarse=2.0)
+    assert np.allclose(t, [0, 0.5, 1, 1.5, 2, 2.5, 3, 5, 7, 9])
+    assert np.allclose(oa.tau_grid(2.0, step=1.0, fine=5.0, coarse=3.0), [0, 1, 2])
+    with pytest.raises(ValueError, match="step"):
+        oa.tau_grid(10.0, 0.0, 3.0, 2.0)
+
+
+def test_saturation_is_the_window_mean_with_the_batch_error():
+    rng = np.random.default_rng(2)
+    tau = np.arange(0, 50.01, 0.5)
+    D = 0.8 + 0.05 * rng.standard_normal((tau.size, 3, NB))
+    ds = dataset(D, tau)
+    sat = twa.otoc_saturation(ds, 25.0)
+    for site in (1, 3):
+        val, err = oa.saturation(ds, site, 25.0)
+        assert val == pytest.approx(float(sat["D_sat"].sel(site=site)), rel=1e-12)
+        assert err == pytest.approx(float(sat["D_sat_err"].sel(site=site)), rel=1e-9)
+    with pytest.raises(ValueError, match="site"):
+        oa.saturation(ds, 4, 25.0)
+
+
+def test_growth_window_and_stall():
     tau = np.arange(0, 20.01, 0.5)
     grow = 1e-8 * np.exp(tau)
     t_lo, t_hi = oa.growth_window(tau, grow, 1e-6, 1e-2)
     assert (t_lo, t_hi) == pytest.approx((np.log(100), np.log(1e6)))
     with pytest.raises(ValueError, match="grow"):
         oa.growth_window(tau, grow, 1e-6, 1e9)
-    # monotonic growth: drawdown 1; an oscillation of known depth 10 on top of it
+    # a monotonic growth never stalls; a dip by 10 on 4 < τ < 6 on top of e^{0.1τ}: D gets back to
+    # its level of τ = 4 between τ = 5.5 (dipped) and 6, at the fraction f of that step (ln D linear)
     wiggle = 1e-8 * np.exp(0.1 * tau) * np.where((tau > 4) & (tau < 6), 0.1, 1.0)
-    for curve, depth in ((grow, 1.0), (wiggle, 10.0 * np.exp(-0.1 * 0.5))):
+    f = (np.log(10) - 0.15) / (np.log(10) + 0.05)
+    for curve, expect in ((grow, 0.0), (wiggle, 1.5 + 0.5 * f)):
         ds = dataset(np.repeat(curve[:, None, None], NB, axis=-1), tau)
-        val, err = oa.drawdown(ds, 1, tau_max=20.0)
-        assert val == pytest.approx(depth, rel=1e-9) and err == pytest.approx(0.0, abs=1e-9)
+        val, err = oa.stall(ds, 1, tau_max=20.0)
+        assert val == pytest.approx(expect, abs=1e-9) and err == pytest.approx(0.0, abs=1e-9)
+    # a dip still open at tau_max is counted up to tau_max; points at or below the floor are skipped
+    ds = dataset(np.repeat(wiggle[:, None, None], NB, axis=-1), tau)
+    assert oa.stall(ds, 1, tau_max=5.0)[0] == pytest.approx(1.0)
+    assert oa.stall(ds, 1, tau_max=20.0, floor=1e-3)[0] == 0.0
+
+
+def test_stall_interpolates_the_recovery_in_log():
+    tau = np.array([0.0, 1.0, 2.0, 3.0])
+    d = np.array([1e-4, 1e-6, 1e-6, 1e-2])   # back at 1e-4 halfway (in ln D) between τ = 2 and 3
+    ds = dataset(np.repeat(d[:, None, None], NB, axis=-1), tau)
+    assert oa.stall(ds, 1, tau_max=3.0)[0] == pytest.approx(2.5)
+
+
+def test_growth_of_an_exponential_that_saturates():
+    tau = np.arange(0, 60.01, 0.25)
+    eps, lam = 1e-4, 0.8
+    kick = 1 - np.cos(eps)
+    curve = np.minimum(0.9, kick * np.exp(lam * tau))
+    rng = np.random.default_rng(5)
+    D = curve[:, None, None] * np.exp(0.05 * rng.standard_normal((tau.size, 1, NB)))
+    ds = dataset(D, tau).assign_coords(eps=eps)
+    g = oa.growth(ds, 1, window=25.0, kick_factor=100.0, sat_fraction=0.1)
+    assert g["window"] == pytest.approx((np.log(100) / lam, np.log(0.09 / kick) / lam), rel=0.02)
+    assert abs(g["lam"][0] - lam) < 4 * g["lam"][1] + 1e-3
+    assert abs(g["shape"][0] - 1) < 4 * g["shape"][1] + 1e-3
+    assert abs(g["D_sat"][0] - 0.9) < 4 * g["D_sat"][1]
+    assert g["stall"][0] < 0.3                                # noise dips last a grid step or so
 
 
 def test_rate_ratio_one_for_exponential_and_analytic_for_power_law():
@@ -124,10 +180,11 @@ def test_kick_exponent_linear_response_and_saturation():
     tau = np.arange(0, 30.01, 1.0)
     eps = np.array([1e-5, 1e-4, 1e-3, 1e-2])
     lin = oa.kick_exponent(synthetic_scan(eps, lambda e: 3e-3 * (1 - np.cos(e)), tau), 2, window=10.0)
-    assert abs(lin["kappa"] - 1) < 3 * lin["kappa_err"] + 1e-3 and lin["kappa_err"] < 0.01
+    (kappa, kappa_err) = lin["kappa"]
+    assert abs(kappa - 1) < 3 * kappa_err + 1e-3 and kappa_err < 0.01
     assert lin["c"] == pytest.approx(3e-3, rel=0.05)
     flat = oa.kick_exponent(synthetic_scan(eps, lambda e: 0.04 + 0 * e, tau), 2, window=10.0, eps_max=1e-3)
-    assert abs(flat["kappa"]) < 3 * flat["kappa_err"] + 1e-3 and flat["eps"].size == 3
+    assert abs(flat["kappa"][0]) < 3 * flat["kappa"][1] + 1e-3 and flat["eps"].size == 3
 
 
 def test_eps_scan_forks_the_same_ness_with_each_kick():

@@ -8,10 +8,9 @@ symmetrically ordered by construction). Hence the p-marginal of the local Wigner
 (SI Eq. 33) is the exact distribution P(p) of p̂ within the TWA, and the moments of the Wigner
 samples of √2 Im α are the quantum moments ⟨p̂^k⟩ (vacuum: ⟨p̂²⟩ = ½, excess kurtosis 0).
 
-:func:`local_ness` samples the NESS like :func:`replicate.twa.ness` (same trajectories for the
-same seed) but also keeps what the SI figures need and ``ness`` does not return: per-batch
-momentum histograms (so P(p) carries an error band) and ⟨p̂³⟩, ⟨p̂⁴⟩ (so the excess kurtosis has a
-jackknife error and no binning error).
+:func:`replicate.twa.ness` with ``p_grid`` and ``keep_batches=twa.LOCAL_MOMENTS`` keeps what the
+SI figures need: per-batch momentum histograms (so P(p) carries an error band) and ⟨p̂³⟩, ⟨p̂⁴⟩ (so
+the excess kurtosis has a jackknife error and no binning error).
 
 Domains (main text §II.3.3). A rotation-invariant Wigner function of a classical Gibbs state
 W ∝ exp[(μ|α|² − U|α|⁴/2)/T] is ring-shaped (maximum at |α| > 0) when μ > 0 and bell-shaped when
@@ -22,14 +21,14 @@ which gives the boundary :data:`KAPPA_RING` = (3/2)(π/2 − 2) ≈ −0.644 bet
 
 Errors. Every derived number (a bulk average, a mean over a domain, a logarithmic slope, the
 largest rise of a coarse-grained profile) is resampled by :func:`site_jackknife`, a jackknife over
-the batches of whole trajectories that ``local_ness`` keeps (``batch_means``), so the correlations
-between sites are kept. :func:`halves` splits those batches into two independent ensembles: the
+the batches of whole trajectories that ``ness(..., keep_batches=LOCAL_MOMENTS)`` keeps
+(``batch_means``), so the correlations between sites are kept. :func:`halves` splits those batches into two independent ensembles: the
 domains can be labelled on one half and tested on the other (no circular test).
 :func:`classical_tests` and :func:`equipartition_tests` assemble the tests of SI Figs. 13 and 14.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import xarray as xr
@@ -154,10 +153,10 @@ def site_jackknife(ds: xr.Dataset, stat: Callable[[dict], Mapping[str, float]],
                    batches=None) -> tuple[dict, dict]:
     """Value and jackknife error of ``stat(o)``, ``o`` the observables of
     :func:`replicate.twa.observables.local_observables` (arrays over sites) of the pooled and the
-    leave-one-batch-out means of ``ds["batch_means"]`` (``twa.local_ness``); ``batches`` restricts
+    leave-one-batch-out means of ``ds["batch_means"]`` (``twa.ness(..., keep_batches=twa.LOCAL_MOMENTS)``); ``batches`` restricts
     the ensemble to those batch indices. ``stat`` returns scalars (or arrays) by name."""
     if "batch_means" not in ds:
-        raise ValueError("ds needs batch_means (twa.local_ness)")
+        raise ValueError("ds needs batch_means (twa.ness with keep_batches=twa.LOCAL_MOMENTS)")
     counts = ds["batch_count"].values
     sel = np.arange(counts.size) if batches is None else np.asarray(batches)
     if sel.size < 2:

@@ -27,7 +27,8 @@ below are our operational definitions:
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
+from itertools import pairwise
 
 import numpy as np
 import xarray as xr
@@ -333,7 +334,7 @@ def smallest_increase(values: Mapping[tuple, Estimate], along: str) -> Estimate:
     diffs = []
     for other in sorted({k[1 - axis] for k in values}):
         keys = sorted((k for k in values if k[1 - axis] == other), key=lambda k: k[axis])
-        diffs += [stats.difference(*values[b], *values[a]) for a, b in zip(keys[:-1], keys[1:])]
+        diffs += [stats.difference(*values[b], *values[a]) for a, b in pairwise(keys)]
     if not diffs:
         raise ValueError(f"no two entries differ only in {along}")
     return worst(diffs)
