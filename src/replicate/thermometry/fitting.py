@@ -133,16 +133,37 @@ class FitResult:
                 "fit": self.expected / area}
 
 
+_BASIS_CACHE: dict[bytes, np.ndarray] = {}
+_BASIS_CACHE_SIZE = 8  # edge arrays kept (one per site histogram of a profile, a few models each)
+
+
+def basis_rows(x: np.ndarray, n_rows: int) -> np.ndarray:
+    """The first ``n_rows`` rows h_m(x) of :func:`.wigner.laguerre_h` (at least), cached per ``x``.
+
+    The recursion's rows do not depend on how many are computed, so the cache is exact: fits of
+    several models to the same histogram (the same edges) share one evaluation, grown on demand.
+    """
+    key = np.ascontiguousarray(x, dtype=float).tobytes()
+    h = _BASIS_CACHE.get(key)
+    if h is None or h.shape[0] < n_rows:
+        h = laguerre_h(max(n_rows, 64, 0 if h is None else 2 * h.shape[0]) - 1, x)
+        _BASIS_CACHE.pop(key, None)
+        while len(_BASIS_CACHE) >= _BASIS_CACHE_SIZE:
+            _BASIS_CACHE.pop(next(iter(_BASIS_CACHE)))
+        _BASIS_CACHE[key] = h
+    return h
+
+
 class _Basis:
-    """h_m(4u) at the bin edges, grown on demand; E_k for a P(n)."""
+    """h_m(4u) at the bin edges (:func:`basis_rows`); E_k for a P(n)."""
 
     def __init__(self, edges: np.ndarray):
         self.x = 4.0 * edges
-        self.h = laguerre_h(64, self.x)
+        self.h = basis_rows(self.x, 64)
 
     def probabilities(self, P: np.ndarray) -> np.ndarray:
         if P.size > self.h.shape[0]:
-            self.h = laguerre_h(max(P.size, 2 * self.h.shape[0]), self.x)
+            self.h = basis_rows(self.x, P.size)
         return -np.diff(cdf_weights(P) @ self.h[: P.size])
 
 
