@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from replicate.pipeline import build as book, catalogue, cli
-from replicate.pipeline.execute import MARKER, chapter_parameters, chapter_source, load_notebook
+from replicate.pipeline.notebooks import chapter_parameters, chapter_source, load_notebook
+from replicate.pipeline.outputs import MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +136,7 @@ def _documented_runs():
 def test_documented_run_examples_are_valid(doc, argv):
     """Every `replicate run` example in the docs names a real figure and real, well-typed
     parameters (checked without running the chapter)."""
-    from replicate.pipeline.execute import parse_assignments, validate_parameters
+    from replicate.pipeline.notebooks import parse_assignments, validate_parameters
 
     args = cli.parser().parse_args(["run", *argv])
     chapter = cli._chapter_of(args.figure)

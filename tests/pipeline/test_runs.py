@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from replicate.pipeline import build as book, catalogue, cli
-from replicate.pipeline.execute import chapter_source, load_notebook
-from replicate.pipeline.execute import MARKER, RUN_JSON
+from replicate.pipeline.execute import RUN_JSON
+from replicate.pipeline.notebooks import chapter_source, load_notebook
+from replicate.pipeline.outputs import MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,8 +201,8 @@ def test_real_chapters_type_check_parameters_declared_none(chapter):
     """Every `name = None` parameter of every chapter: a non-literal word is an error naming it;
     a value of the type of its default(name, profile, quick=, paper=) passes (a wrong type
     fails); with no default() call, only plain literals pass; None (the profile's value) passes."""
-    from replicate.pipeline.execute import (check_chapter_parameters, chapter_parameters,
-                                            parse_assignments, profile_types)
+    from replicate.pipeline.notebooks import (check_chapter_parameters, chapter_parameters,
+                                              parse_assignments, profile_types)
 
     nb = load_notebook(chapter_source(chapter, ROOT))
     declared = chapter_parameters(nb)
@@ -230,7 +231,7 @@ def test_real_chapters_type_check_parameters_declared_none(chapter):
 
 
 def test_none_parameter_types_come_from_the_profile_defaults():
-    from replicate.pipeline.execute import chapter_parameters, profile_types
+    from replicate.pipeline.notebooks import chapter_parameters, profile_types
 
     nb = load_notebook(chapter_source("ferrari/fig2", ROOT))
     exp = profile_types(nb, chapter_parameters(nb))

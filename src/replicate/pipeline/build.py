@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 
 from . import catalogue, scorecard
-from .execute import (EXECUTED_DIR, Executed, RunOptions, chapter_parameters, chapter_source,
-                      executed_dir, load_notebook, profile_types, run_chapter, validate_parameters)
+from .execute import EXECUTED_DIR, Executed, RunOptions, executed_dir, run_chapter
+from .notebooks import (chapter_parameters, chapter_source, load_notebook, profile_types,
+                        validate_parameters)
 from .profiles import check_profile
 
 MATHJAX_DIR = Path("book") / "_static" / "mathjax"

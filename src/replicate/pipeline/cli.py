@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Iterator
 
 from . import catalogue, regress, scorecard
-from .execute import (EXECUTED_DIR, RunOptions, check_chapter_parameters, check_output,
-                      chapter_parameters, chapter_source, dry_run_chapter, load_notebook,
-                      parse_assignments, project_root, run_chapter)
+from .execute import EXECUTED_DIR, RunOptions, dry_run_chapter, run_chapter
+from .notebooks import (chapter_parameters, chapter_source, check_chapter_parameters, load_notebook,
+                        parse_assignments, project_root)
+from .outputs import check_output
 
 BASELINE = Path("tests") / "baseline" / "claims-quick.json"
 

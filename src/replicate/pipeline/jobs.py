@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import catalogue, regress
-from .execute import chapter_parameters, chapter_source, load_notebook, run_chapter
+from .execute import run_chapter
+from .notebooks import chapter_parameters, chapter_source, load_notebook
 
 SEED_OFFSET = 1000  # the seed job uses seed + SEED_OFFSET in every chapter
 U_FACTOR = 1.5
