@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from replicate import cache as cache_mod, sweep, twa
+from replicate import cache as cache_mod, executors, sweep, twa
 from replicate.chain import ChainParams
 from replicate.sweep import SweepError, grid
 from replicate.twa.phase import phase_diagram, steady_point
@@ -261,9 +261,9 @@ def local_cluster():
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # tests are not importable by name
-    client = sweep.dask_client("local")
+    client = executors.dask_client("local")
     yield client
-    sweep._close_clients()
+    executors.close_clients()
 
 
 def test_serial_threads_and_local_cluster_give_the_same_bits(monkeypatch, local_cluster):
@@ -272,7 +272,7 @@ def test_serial_threads_and_local_cluster_give_the_same_bits(monkeypatch, local_
     serial = _both(workers=1)
     threads = _both(workers=2)
     monkeypatch.setenv(sweep.EXECUTOR_ENV, "dask:local")
-    assert len(local_cluster.nthreads()) == min(2, sweep.local_cores()) or sweep.local_cores() > 2
+    assert len(local_cluster.nthreads()) == min(2, executors.local_cores()) or executors.local_cores() > 2
     dask = _both()
     for s, t, d in zip(serial, threads, dask):
         assert s.identical(t) and s.identical(d)

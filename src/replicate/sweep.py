@@ -5,7 +5,7 @@ Datasets it returns along new dimensions named after the axes. Every point is co
 own arguments only (seeds included), so the result does not depend on the order of evaluation,
 on the executor, on the number of workers or on how the grid is split (``only=``).
 
-Where points run — ``$REPLICATE_EXECUTOR`` (``replicate run/execute/build --dask`` sets it for
+Where points run (:mod:`replicate.executors`) — ``$REPLICATE_EXECUTOR`` (``replicate run/execute/build --dask`` sets it for
 the chapters, which need no change):
 
 * ``threads`` (default): Python threads, each running its points with one numba thread (the TWA
@@ -31,15 +31,12 @@ grid with only that point filled (NaN elsewhere, ``computed`` False).
 """
 from __future__ import annotations
 
-import atexit
 import itertools
 import json
 import os
 import sys
 import threading
-import time
 import warnings
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Callable, Sequence
 
 import numba
@@ -47,8 +44,11 @@ import numpy as np
 import xarray as xr
 
 from . import cache as _cache
+from .executors import (EXECUTOR_ENV, PointFailed, executor_spec, executor_workers, local_cores,
+                        run_dask, run_threads, timed)
 
-EXECUTOR_ENV = "REPLICATE_EXECUTOR"
+__all__ = ["grid", "SweepError", "EXECUTOR_ENV", "DRY_RUN_ENV", "PROGRESS_ENV"]
+
 DRY_RUN_ENV = "REPLICATE_DRY_RUN"
 PROGRESS_ENV = "REPLICATE_PROGRESS"
 SIZE_HINTS = ("n_traj", "t_relax", "t_avg", "tau_max", "t_max", "dt", "integrator", "seed")
@@ -124,10 +124,10 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
     with _progress_bar(len(todo), len(results), desc, progress) as bar:
         try:
             if executor == "threads":
-                _run_threads(func, todo, pending, results, store, bar, workers, desc)
+                run_threads(func, todo, pending, results, store, bar, workers, desc)
             else:
-                _run_dask(executor, func, todo, pending, results, store, bar, desc)
-        except _PointFailed as failed:
+                run_dask(executor, func, todo, pending, results, store, bar, desc)
+        except PointFailed as failed:
             done = len(results)
             kept = (f"the {done} finished point(s) are in the cache {store.cache.root} and will "
                     "not be recomputed" if store.cache is not None else
@@ -196,194 +196,6 @@ class _Store:
     def save(self, point: dict, ds: xr.Dataset, seconds: float) -> None:
         if self.cache is not None:
             self.cache.store(self.key, self._pkey(point), point, ds, seconds=seconds, desc=self.desc)
-
-
-def _timed(func, point: dict, single_thread: bool) -> tuple[xr.Dataset, float]:
-    if single_thread:
-        numba.set_num_threads(1)  # thread-local: this worker's kernels run serially
-    start = time.perf_counter()
-    ds = func(**point)
-    if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"the point function must return an xarray.Dataset, got {type(ds).__name__}")
-    return ds, time.perf_counter() - start
-
-
-class _PointFailed(Exception):
-    def __init__(self, point: dict, exc: BaseException):
-        self.point, self.exc = point, exc
-
-
-# --------------------------------------------------------------------------- executors
-
-def executor_spec() -> str:
-    """``"threads"`` or ``"dask:<local | scheduler address>"`` from ``$REPLICATE_EXECUTOR``."""
-    spec = os.environ.get(EXECUTOR_ENV, "").strip() or "threads"
-    if spec == "threads" or (spec.startswith("dask:") and len(spec) > 5):
-        return spec
-    raise ValueError(f"{EXECUTOR_ENV}={spec!r}: expected 'threads', 'dask:local' or "
-                     "'dask:tcp://host:port'")
-
-
-def _run_threads(func, todo, pending, results, store, bar, workers, desc) -> None:
-    if workers == 1:
-        for idx in pending:
-            try:
-                ds, secs = _timed(func, todo[idx], False)
-            except Exception as exc:
-                raise _PointFailed(todo[idx], exc) from exc
-            store.save(todo[idx], ds, secs)
-            results[idx] = ds
-            bar.update()
-        return
-
-    def one(idx):
-        ds, secs = _timed(func, todo[idx], True)
-        store.save(todo[idx], ds, secs)  # in the worker: a point finished after Ctrl-C is kept too
-        return ds
-
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replicate-sweep")
-    futures = {pool.submit(one, idx): idx for idx in pending}
-    failed = None
-    try:
-        left = set(futures)
-        while left:
-            done, left = wait(left, timeout=0.5, return_when=FIRST_EXCEPTION)
-            for f in done:
-                idx = futures[f]
-                if f.exception() is not None:
-                    if failed is None:
-                        failed = (idx, f.exception())
-                    continue
-                results[idx] = f.result()
-                bar.update()
-            if failed is not None:
-                for f in left:
-                    f.cancel()  # not started: dropped; running ones finish and are kept
-                done, _ = wait(left)
-                for f in done:
-                    if not f.cancelled() and f.exception() is None:
-                        results[futures[f]] = f.result()
-                        bar.update()
-                break
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    if failed is not None:
-        raise _PointFailed(todo[failed[0]], failed[1]) from failed[1]
-
-
-_CLIENTS: dict[str, Any] = {}
-
-
-def dask_client(address: str):
-    """A ``distributed.Client`` for ``"local"`` (a LocalCluster of single-threaded worker
-    processes, one per core, kept for the life of this process) or a scheduler address."""
-    try:
-        import distributed
-    except ImportError:
-        raise RuntimeError("the Dask executor needs dask.distributed: pip install 'replicate[dask]'") from None
-    if address in _CLIENTS and _CLIENTS[address].status == "running":
-        return _CLIENTS[address]
-    if address == "local":
-        import logging
-
-        cluster = distributed.LocalCluster(
-            n_workers=local_cores(), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
-            env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                 "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
-        client = distributed.Client(cluster)
-    else:
-        try:
-            client = distributed.Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise RuntimeError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    _CLIENTS[address] = client
-    return client
-
-
-def local_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-@atexit.register
-def _close_clients() -> None:
-    for client in list(_CLIENTS.values()):
-        cluster = getattr(client, "cluster", None)
-        try:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-        except Exception:
-            pass
-    _CLIENTS.clear()
-
-
-def _remote_point(blob: bytes, point: dict):
-    """On a worker: the point function arrives cloudpickled, so a function the worker cannot
-    import (a notebook's, a test's) fails as this task, not as the worker's message loop."""
-    import cloudpickle
-
-    return _timed(cloudpickle.loads(blob), point, True)
-
-
-def _run_dask(spec, func, todo, pending, results, store, bar, desc) -> None:
-    from distributed import as_completed
-
-    if not pending:
-        return
-    client = dask_client(spec[len("dask:"):])
-    first, rest = pending[0], pending[1:]
-    try:  # here, once: compiles the numba kernels / writes their cache before the workers start
-        ds, secs = _timed(func, todo[first], False)
-    except Exception as exc:
-        raise _PointFailed(todo[first], exc) from exc
-    store.save(todo[first], ds, secs)
-    results[first] = ds
-    bar.update()
-    if not rest:
-        return
-    import cloudpickle
-
-    blob = cloudpickle.dumps(func)
-    futures = {client.submit(_remote_point, blob, todo[idx], pure=False): idx for idx in rest}
-    failed = None
-    try:
-        for f in as_completed(list(futures)):
-            idx = futures[f]
-            if f.status == "error":
-                if failed is None:
-                    failed = (idx, f.exception())
-                    client.cancel([g for g in futures if not g.done()])
-                continue
-            if f.status != "finished":
-                continue
-            ds, secs = f.result()
-            store.save(todo[idx], ds, secs)
-            results[idx] = ds
-            bar.update()
-    except BaseException:
-        client.cancel(list(futures))
-        raise
-    if failed is not None:
-        raise _PointFailed(todo[failed[0]], failed[1]) from failed[1]
-
-
-def executor_workers(spec: str, workers: int) -> int:
-    """How many points run at once on ``spec`` (threads: ``workers``)."""
-    if spec == "threads":
-        return workers
-    address = spec[len("dask:"):]
-    if address == "local" and address not in _CLIENTS:
-        return local_cores()
-    try:
-        return max(1, sum(dask_client(address).nthreads().values()))
-    except Exception:
-        return 1
 
 
 # --------------------------------------------------------------------------- progress
@@ -510,7 +322,7 @@ def _dry_run(plan_file, func, todo, pending, results, seconds, store, desc, name
         idx = min(pending, key=lambda i: todo[i]["L"]) if scale else pending[0]
         before = numba.get_num_threads()
         try:
-            ds, secs = _timed(func, todo[idx], True)  # as a worker runs it: one numba thread
+            ds, secs = timed(func, todo[idx], True)  # as a worker runs it: one numba thread
         finally:
             numba.set_num_threads(before)
         store.save(todo[idx], ds, secs)

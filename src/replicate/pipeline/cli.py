@@ -95,20 +95,20 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
 def _executor(args: argparse.Namespace) -> Iterator[str | None]:
     """The ``REPLICATE_EXECUTOR`` value for the chapters. ``--dask local`` starts one
     LocalCluster here for the whole command (every chapter's kernel joins it by address)."""
-    from .. import sweep
+    from .. import executors
 
     spec = getattr(args, "dask", None)
     if not spec:
-        env = os.environ.get(sweep.EXECUTOR_ENV) or None
+        env = os.environ.get(executors.EXECUTOR_ENV) or None
         if env:
-            with _env(sweep.EXECUTOR_ENV, env):
-                sweep.executor_spec()  # a bad value is an error now, not in a chapter
+            with _env(executors.EXECUTOR_ENV, env):
+                executors.executor_spec()  # a bad value is an error now, not in a chapter
         yield env
         return
     address = "local" if spec == "local" else spec
     if address != "local" and "://" not in address:
         address = f"tcp://{address}"
-    client = sweep.dask_client(address)
+    client = executors.dask_client(address)
     try:
         workers = client.nthreads()
         where = client.scheduler.address
@@ -118,7 +118,7 @@ def _executor(args: argparse.Namespace) -> Iterator[str | None]:
         yield f"dask:{where}"
     finally:
         if address == "local":
-            sweep._close_clients()
+            executors.close_clients()
 
 
 @contextlib.contextmanager
