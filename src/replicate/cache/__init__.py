@@ -29,12 +29,10 @@ import dataclasses
 import enum
 import functools
 import hashlib
-import io
 import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 import types
 import warnings
@@ -44,6 +42,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import xarray as xr
 
+from .entries import CorruptEntry, Uncacheable, content_digest, decode, encode, write_atomic
+
 KERNEL_VERSION = "2025.1"
 """Bump when the numerics of any engine change (see the module docstring)."""
 
@@ -52,16 +52,10 @@ ENV = "REPLICATE_CACHE"
 TAG = "CACHEDIR.TAG"
 _TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
              "# This directory is a replicate sweep cache (https://bford.info/cachedir/).\n")
-_HEADER = "replicate_header"
-_CHECKSUM = "replicate_sha256"
 
 
 class CacheWarning(UserWarning):
     """A cache entry could not be used (corrupt, truncated, unreadable): it is recomputed."""
-
-
-class Uncacheable(TypeError):
-    """The point function holds a value that has no stable fingerprint."""
 
 
 def default_location() -> Path:
@@ -160,8 +154,7 @@ def canonical(obj: Any, _active: frozenset = frozenset()) -> Any:
     if isinstance(obj, (type, types.BuiltinFunctionType)) or _importable(obj):
         return {"object": _name(obj)}
     if isinstance(obj, (xr.Dataset, xr.DataArray)):
-        return {"xarray": hashlib.sha256(_header_and_arrays(obj.to_dataset(name="_")
-                if isinstance(obj, xr.DataArray) else obj)[2]).hexdigest()}
+        return {"xarray": content_digest(obj)}
     raise Uncacheable(f"no stable fingerprint for a {type(obj).__module__}.{type(obj).__qualname__}")
 
 
@@ -204,165 +197,6 @@ def point_key(sweep: str, point: dict[str, Any]) -> str:
     return digest({"sweep": sweep, "point": canonical(dict(point))})
 
 
-# --------------------------------------------------------------------------- entries
-
-class CorruptEntry(ValueError):
-    """An entry that fails to decode or whose checksum does not match."""
-
-
-def _jsonable(value: Any) -> Any:
-    """Attribute values -> JSON with type tags, restored exactly by :func:`_unjson`."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return {"i": str(int(value))}
-    if isinstance(value, (float, np.floating)):
-        return {"f": repr(float(value))}
-    if isinstance(value, (complex, np.complexfloating)):
-        return {"c": [repr(float(value.real)), repr(float(value.imag))]}
-    if isinstance(value, np.ndarray):
-        return {"a": [value.dtype.str, _jsonable(value.tolist())]}
-    if isinstance(value, list):
-        return {"l": [_jsonable(x) for x in value]}
-    if isinstance(value, tuple):
-        return {"t": [_jsonable(x) for x in value]}
-    if isinstance(value, dict):
-        return {"d": [[_jsonable(k), _jsonable(v)] for k, v in value.items()]}
-    raise Uncacheable(f"a value of type {type(value).__name__} cannot be stored in the cache")
-
-
-def _unjson(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    if len(value) != 1:
-        raise CorruptEntry("malformed header")
-    (tag, v), = value.items()
-    if tag == "i":
-        return int(v)
-    if tag == "f":
-        return float(v)
-    if tag == "c":
-        return complex(float(v[0]), float(v[1]))
-    if tag == "a":
-        dtype, items = v
-        return np.array(_unjson(items), dtype=np.dtype(dtype))
-    if tag == "l":
-        return [_unjson(x) for x in v]
-    if tag == "t":
-        return tuple(_unjson(x) for x in v)
-    if tag == "d":
-        return {_unjson(k): _unjson(x) for k, x in v}
-    raise CorruptEntry(f"unknown tag {tag!r} in the header")
-
-
-def _native(arr: np.ndarray, dtype: str) -> np.ndarray:
-    a = np.asarray(arr).astype(np.dtype(dtype), copy=False)
-    return a if a.flags.c_contiguous else a.copy(order="C")
-
-
-def _storage(arr: np.ndarray) -> list[tuple[str, np.ndarray]] | None:
-    """How an array is kept in netCDF3: [(part, array)], or None to keep it in the header."""
-    k = arr.dtype.kind
-    if k == "c" and arr.dtype.itemsize in (8, 16):
-        real = "<f4" if arr.dtype.itemsize == 8 else "<f8"
-        return [("re", _native(arr.real, real)), ("im", _native(arr.imag, real))]
-    if k == "f" and arr.dtype.itemsize in (4, 8):
-        return [("x", _native(arr, "<f4" if arr.dtype.itemsize == 4 else "<f8"))]
-    if k == "b":
-        return [("x", _native(arr, "<i1"))]
-    if k in "iu" and (arr.size == 0 or (int(arr.min()) >= -2**31 and int(arr.max()) < 2**31)):
-        return [("x", _native(arr, "<i4"))]
-    return None
-
-
-def _header_and_arrays(ds: xr.Dataset, extra: dict | None = None):
-    """(header, [(netCDF name, dims, array)], checksum payload bytes) of a Dataset."""
-    dims = list(ds.sizes)
-    header: dict[str, Any] = {"dims": [[d, int(ds.sizes[d])] for d in dims], "vars": [],
-                              "attrs": _jsonable(dict(ds.attrs)), **(extra or {})}
-    arrays = []
-    for i, (name, var) in enumerate(ds.variables.items()):
-        arr = np.asarray(var.values)
-        entry = {"name": _jsonable(name), "coord": name in ds.coords,
-                 "dims": [dims.index(d) for d in var.dims], "dtype": arr.dtype.str,
-                 "attrs": _jsonable(dict(var.attrs))}
-        parts = _storage(arr)
-        if parts is None:
-            entry["values"] = _jsonable(arr.tolist())
-        else:
-            entry["parts"] = []
-            for part, stored in parts:
-                nc_name = f"v{i}_{part}"
-                entry["parts"].append([nc_name, stored.dtype.str])
-                arrays.append((nc_name, tuple(f"d{dims.index(d)}" for d in var.dims), stored))
-        header["vars"].append(entry)
-    text = json.dumps(header, sort_keys=True, separators=(",", ":"))
-    payload = hashlib.sha256(text.encode())
-    for _, _, a in arrays:
-        payload.update(a.tobytes())
-    return text, arrays, payload.hexdigest().encode()
-
-
-def encode(ds: xr.Dataset, extra: dict | None = None) -> bytes:
-    """A Dataset as netCDF3 bytes (scipy backend) with its exact-restore header and checksum."""
-    text, arrays, checksum = _header_and_arrays(ds, extra)
-    nc = xr.Dataset({name: (d, a) for name, d, a in arrays},
-                    attrs={_HEADER: text, _CHECKSUM: checksum.decode()})
-    return bytes(nc.to_netcdf(engine="scipy", format="NETCDF3_64BIT"))
-
-
-def decode(data: bytes) -> tuple[xr.Dataset, dict]:
-    """(Dataset, header) of :func:`encode`'s bytes; :class:`CorruptEntry` if anything is off."""
-    try:
-        with xr.open_dataset(io.BytesIO(data), engine="scipy", decode_cf=False,
-                             mask_and_scale=False, decode_times=False) as nc:
-            nc = nc.load()
-        text, stored_sum = str(nc.attrs[_HEADER]), str(nc.attrs[_CHECKSUM])
-        header = json.loads(text)
-        payload = hashlib.sha256(text.encode())
-        parts = {}
-        for entry in header["vars"]:
-            for nc_name, dtype in entry.get("parts", []):
-                parts[nc_name] = _native(nc[nc_name].values, dtype)
-                payload.update(parts[nc_name].tobytes())
-    except CorruptEntry:
-        raise
-    except Exception as exc:  # truncated file, bad header, missing variable
-        raise CorruptEntry(f"unreadable ({type(exc).__name__}: {exc})") from None
-    if payload.hexdigest() != stored_sum:
-        raise CorruptEntry("checksum mismatch")
-    dims = [d for d, _ in header["dims"]]
-    coords, data_vars = {}, {}
-    for entry in header["vars"]:
-        dtype = np.dtype(entry["dtype"])
-        if "values" in entry:
-            arr = np.array(_unjson(entry["values"]), dtype=dtype)
-        elif dtype.kind == "c":
-            re, im = (parts[n] for n, _ in entry["parts"])
-            arr = (re + 1j * im).astype(dtype)
-        else:
-            arr = parts[entry["parts"][0][0]].astype(dtype)
-        var = xr.Variable([dims[i] for i in entry["dims"]], arr, attrs=_unjson(entry["attrs"]))
-        (coords if entry["coord"] else data_vars)[_unjson(entry["name"])] = var
-    return xr.Dataset(data_vars, coords=coords, attrs=_unjson(header["attrs"])), header
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Cache:
     """A cache folder: ``<root>/CACHEDIR.TAG`` and ``<root>/v1/<sweep>/<point>.nc``."""
 
@@ -380,7 +214,7 @@ class Cache:
                              f"replicate cache (no {TAG}); choose another folder")
         (self.root / FORMAT).mkdir(parents=True, exist_ok=True)
         if not (self.root / TAG).is_file():
-            _write_atomic(self.root / TAG, _TAG_TEXT.encode())
+            write_atomic(self.root / TAG, _TAG_TEXT.encode())
 
     def is_cache(self) -> bool:
         tag = self.root / TAG
@@ -399,7 +233,7 @@ class Cache:
                           default=str)
         target = self.sweep_dir(sweep) / "sweep.json"
         if not target.is_file() or target.read_text(errors="replace") != text:
-            _write_atomic(target, text.encode())
+            write_atomic(target, text.encode())
 
     def load(self, sweep: str, point: str, args: dict) -> tuple[xr.Dataset, dict] | None:
         """The cached result of a point and its header, or None (missing, or corrupt: then a
@@ -440,7 +274,7 @@ class Cache:
             return None
         path = self.path(sweep, point)
         try:
-            _write_atomic(path, data)
+            write_atomic(path, data)
         except OSError as exc:  # disk full, read-only: the result is fine, only not kept
             warnings.warn(f"could not write cache entry {path} ({exc}); point {args} not cached",
                           CacheWarning, 2)
