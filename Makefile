@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
+# chapters at once, each in its own process with cores/JOBS numba threads (same numbers for any JOBS)
+JOBS ?= 2
 STAGE := STAGE_LOG=$(CURDIR)/_build/stages.log bash .ci/stage
 export PYTHONHASHSEED := 0
 
@@ -19,18 +21,18 @@ $(BIN)/replicate: pyproject.toml
 venv: $(BIN)/replicate
 
 book: venv
-	$(BIN)/replicate build --profile $(PROFILE)
+	$(BIN)/replicate build --profile $(PROFILE) --jobs $(JOBS)
 	@echo "book: $(CURDIR)/_build/html/index.html"
 
 test:
 	@mkdir -p _build && rm -f _build/stages.log
 	$(STAGE) install $(MAKE) --no-print-directory venv
 	$(STAGE) unit $(BIN)/python -m pytest -q tests
-	$(STAGE) chapters $(BIN)/replicate execute --profile quick
+	$(STAGE) chapters $(BIN)/replicate execute --profile quick --jobs $(JOBS)
 	$(STAGE) regress $(BIN)/replicate regress
-	$(STAGE) seed $(BIN)/replicate check seed --workdir _build/check-seed
-	$(STAGE) sensitivity $(BIN)/replicate check sensitivity --workdir _build/check-sensitivity
-	$(STAGE) nbval $(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider book/executed
+	$(STAGE) seed $(BIN)/replicate check seed --jobs $(JOBS) --workdir _build/check-seed
+	$(STAGE) sensitivity $(BIN)/replicate check sensitivity --jobs $(JOBS) --workdir _build/check-sensitivity
+	$(STAGE) nbval env NUMBA_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider book/executed
 	$(STAGE) html $(BIN)/replicate render
 	$(STAGE) chromium bash .ci/ensure-chromium
 	$(STAGE) pages $(BIN)/python .ci/check_pages.py _build/html

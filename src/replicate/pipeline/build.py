@@ -3,6 +3,7 @@ Jupyter Book 1.x with execution switched off and Sphinx warnings treated as erro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from . import catalogue, scorecard
 from .execute import EXECUTED_DIR, Executed, RunOptions, executed_dir, run_chapter
 from .notebooks import (chapter_parameters, chapter_source, load_notebook, profile_types,
                         validate_parameters)
+from .parallel import check_jobs, run_all
 from .profiles import check_profile
 
 MATHJAX_DIR = Path("book") / "_static" / "mathjax"
@@ -79,24 +81,26 @@ def inject_seed(per: dict[str, dict[str, Any]], seed: int | None, root: Path,
 
 def execute_all(root: Path, profile: str = "quick", parameters: dict[str, Any] | None = None,
                 only: list[str] | None = None, *, seed: int | None = None,
-                options: RunOptions | None = None) -> list[Executed]:
-    """Execute the chapters (all, or ``only``) into ``book/executed/``, printing timings.
-    ``seed`` goes to every chapter with a ``seed`` parameter (the others are listed)."""
+                options: RunOptions | None = None, jobs: int = 1) -> list[Executed]:
+    """Execute the chapters (all, or ``only``) into ``book/executed/``, ``jobs`` at a time
+    (:mod:`.parallel`), printing timings. ``seed`` goes to every chapter with a ``seed``
+    parameter (the others are listed)."""
     check_profile(profile)
+    check_jobs(jobs)
     chapters = only or catalogue.chapters()
     per = split_parameters(chapters, dict(parameters or {}), root)
     for ch in inject_seed(per, seed, root, explicit=only is not None):
         print(f"[execute] {ch}: no 'seed' parameter, --seed {seed} not applied", flush=True)
     opts = options or RunOptions()
-    done = []
-    for ch in chapters:
-        print(f"[execute] {ch} ({profile}) ...", flush=True)
-        run_opts = dataclasses.replace(opts, seed=per[ch].get("seed") if seed is not None else None)
-        ex = run_chapter(ch, executed_dir(ch, root), root=root, options=run_opts, owned=True,
-                         parameters={"profile": profile, **per[ch]})
-        print(f"[execute] {ch}: {ex.seconds:.1f} s", flush=True)
-        done.append(ex)
-    print(f"[execute] {len(done)} chapters in {sum(e.seconds for e in done):.1f} s", flush=True)
+    calls = [functools.partial(run_chapter, ch, executed_dir(ch, root), root=root, owned=True,
+                               options=dataclasses.replace(opts, seed=per[ch].get("seed") if seed is not None else None),
+                               parameters={"profile": profile, **per[ch]})
+             for ch in chapters]
+    print(f"[execute] {len(chapters)} chapter(s), {profile} profile, {jobs} at a time", flush=True)
+    start = time.perf_counter()
+    done = run_all(calls, jobs, lambda i, ex: print(f"[execute] {ex.chapter}: {ex.seconds:.1f} s", flush=True))
+    print(f"[execute] {len(done)} chapters in {time.perf_counter() - start:.1f} s wall "
+          f"({sum(e.seconds for e in done):.1f} s summed)", flush=True)
     return done
 
 

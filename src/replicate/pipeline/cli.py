@@ -3,11 +3,11 @@
     replicate list                                   every figure, its chapter, its last verdict
     replicate run ID [--profile P] [-p k=v] [--seed N] [--output DIR] [-v] [--dry-run]
                                                      one chapter via papermill
-    replicate execute [--profile P] [-p k=v] [--seed N] [--only ID]   chapters into book/executed/
-    replicate build [--profile P] [-p k=v] [--seed N]                 execute + scorecard + book
+    replicate execute [--profile P] [-p k=v] [--seed N] [--only ID] [-j N]  chapters into book/executed/
+    replicate build [--profile P] [-p k=v] [--seed N] [-j N]                execute + scorecard + book
     replicate render                                 scorecard + Jupyter Book (no execution)
     replicate regress [--update]                     claims vs the committed baseline
-    replicate check seed|sensitivity [--only ID]     CI: a new seed must not regress; U × 1.5 must
+    replicate check seed|sensitivity [--only ID] [-j N]  CI: a new seed must not regress; U × 1.5 must
     replicate cache info|verify|clear [--cache DIR]  the on-disk cache of sweep points
     replicate bench                                  TWA engine throughput vs the NumPy reference
 
@@ -227,7 +227,7 @@ def _execute(args: argparse.Namespace, only: list[str] | None) -> None:
     cache_dir = _cache_dir(args)
     with _executor(args) as executor:
         opts = RunOptions(executor=executor, cache=cache_dir, verbose=args.verbose)
-        execute_all(root, args.profile, given, only, seed=args.seed, options=opts)
+        execute_all(root, args.profile, given, only, seed=args.seed, options=opts, jobs=args.jobs)
 
 
 def cmd_execute(args: argparse.Namespace) -> int:
@@ -303,7 +303,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     only = [_chapter_of(i) for i in args.only] if args.only else None
     work = Path(args.workdir) if args.workdir else None
     job = jobs.seed_job if args.job == "seed" else jobs.sensitivity_job
-    results = job(baseline, root=root, chapters=only, workdir=work)
+    results = job(baseline, root=root, chapters=only, workdir=work, jobs=args.jobs)
     bad = [r for r in results if not r.ok]
     print(f"check {args.job}: {len(results)} runs, {len(bad)} not as expected")
     return 1 if bad or not results else 0
@@ -356,6 +356,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}")
+    return n
+
+
+def _add_jobs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                   help="chapters run at once, each in its own process with cores/N numba "
+                        "threads (default 1; results do not depend on it)")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="replicate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -374,9 +390,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("execute", help="execute chapters into book/executed/")
     p.add_argument("--only", action="append", metavar="FIGURE_ID", help="only this figure's chapter")
     _add_run_options(p)
+    _add_jobs(p)
     p.set_defaults(func=cmd_execute)
     p = sub.add_parser("build", help="execute every chapter, then render the book")
     _add_run_options(p)
+    _add_jobs(p)
     p.set_defaults(func=cmd_build)
     sub.add_parser("render", help="scorecard + Jupyter Book from executed chapters").set_defaults(func=cmd_render)
     p = sub.add_parser("regress", help="compare claims ledgers with the committed baseline")
@@ -391,6 +409,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", metavar="ID", help="figure id (repeatable)")
     p.add_argument("--baseline", help=f"baseline file (default {BASELINE})")
     p.add_argument("--workdir", help="folder for the runs (default: a new temporary folder)")
+    _add_jobs(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("cache", help="the on-disk cache of sweep points")
     p.add_argument("action", choices=["info", "verify", "clear"])

@@ -12,6 +12,7 @@ run, and passes when every result has ``ok``.
 """
 from __future__ import annotations
 
+import functools
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Callable, Iterable
 from . import catalogue, regress
 from .execute import run_chapter
 from .notebooks import chapter_parameters, chapter_source, load_notebook
+from .parallel import run_all
 
 SEED_OFFSET = 1000  # the seed job uses seed + SEED_OFFSET in every chapter
 U_FACTOR = 1.5
@@ -65,36 +67,41 @@ def _ledger_chapter(out: Path) -> str:
     return names.pop()
 
 
+def _run_calls(runs: list[tuple[str, str, dict, bool]], baseline: regress.Records, root: Path,
+               workdir: Path, report: Callable[[str], None], jobs: int) -> list[JobResult]:
+    calls = [functools.partial(_run, ch, change, params, expect, baseline, root, workdir)
+             for ch, change, params, expect in runs]
+    return run_all(calls, jobs, lambda i, r: report(r.line()))
+
+
 def seed_job(baseline: regress.Records, *, root: Path, chapters: Iterable[str] | None = None,
-             workdir: Path | None = None, report: Callable[[str], None] = print) -> list[JobResult]:
-    """Rerun ``chapters`` (default: all with a ``seed`` parameter) at seed + SEED_OFFSET."""
+             workdir: Path | None = None, report: Callable[[str], None] = print,
+             jobs: int = 1) -> list[JobResult]:
+    """Rerun ``chapters`` (default: all with a ``seed`` parameter) at seed + SEED_OFFSET,
+    ``jobs`` at a time."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="replicate-seed-"))
-    results = []
+    runs = []
     for chapter in chapters or catalogue.chapters():
         defaults = _defaults(chapter, root)
         if "seed" not in defaults:
             report(f"--  {chapter:<26} no seed parameter (deterministic): skipped")
             continue
-        r = _run(chapter, f"seed {defaults['seed'] + SEED_OFFSET}",
-                 {"seed": defaults["seed"] + SEED_OFFSET}, False, baseline, root, workdir)
-        report(r.line())
-        results.append(r)
-    return results
+        seed = defaults["seed"] + SEED_OFFSET
+        runs.append((chapter, f"seed {seed}", {"seed": seed}, False))
+    return _run_calls(runs, baseline, root, workdir, report, jobs)
 
 
 def sensitivity_job(baseline: regress.Records, *, root: Path, chapters: Iterable[str] | None = None,
-                    workdir: Path | None = None, report: Callable[[str], None] = print) -> list[JobResult]:
+                    workdir: Path | None = None, report: Callable[[str], None] = print,
+                    jobs: int = 1) -> list[JobResult]:
     """U × 1.5 must be flagged and F → −F must not, in every chapter with ``U`` and ``F_sign``
-    parameters (default: all such chapters)."""
+    parameters (default: all such chapters), ``jobs`` at a time."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="replicate-sensitivity-"))
-    results = []
+    runs = []
     for chapter in chapters or catalogue.chapters():
         defaults = _defaults(chapter, root)
         if not {"U", "F_sign"} <= defaults.keys():
             continue
-        for change, params, expect in ((f"U × {U_FACTOR:g}", {"U": defaults["U"] * U_FACTOR}, True),
-                                       ("F → −F", {"F_sign": -defaults["F_sign"]}, False)):
-            r = _run(chapter, change, params, expect, baseline, root, workdir)
-            report(r.line())
-            results.append(r)
-    return results
+        runs += [(chapter, f"U × {U_FACTOR:g}", {"U": defaults["U"] * U_FACTOR}, True),
+                 (chapter, "F → −F", {"F_sign": -defaults["F_sign"]}, False)]
+    return _run_calls(runs, baseline, root, workdir, report, jobs)

@@ -144,5 +144,11 @@ def save_baseline(records: Records, path: Path) -> Path:
 
 
 def load_baseline(path: Path) -> Records:
+    """The baseline written by :func:`save_baseline`; another layout is a ValueError saying how to
+    regenerate it."""
     data = json.loads(Path(path).read_text())
-    return Records([Claim(**r) for r in data["claims"]], [Value(**r) for r in data["values"]])
+    try:
+        return Records([Claim(**r) for r in data["claims"]], [Value(**r) for r in data["values"]])
+    except (TypeError, KeyError) as exc:
+        raise ValueError(f"{path} is not a baseline of this version ({exc}); regenerate it with "
+                         "'replicate execute --profile quick' then 'replicate regress --update'") from None
