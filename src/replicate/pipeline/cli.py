@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Iterator
 
 from . import catalogue, regress, scorecard
-from .execute import EXECUTED_DIR, RunOptions, dry_run_chapter, run_chapter
+from .dryrun import dry_run_chapter, print_plan
+from .execute import EXECUTED_DIR, RunOptions, run_chapter
 from .notebooks import (chapter_parameters, chapter_source, check_chapter_parameters, load_notebook,
                         parse_assignments, project_root)
 from .outputs import check_output
@@ -134,60 +135,6 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ[name] = old
 
 
-def _human(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.1f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _print_dry_run(fig_id: str, chapter: str, profile: str, dr, executor: str | None) -> None:
-    print(f"{fig_id} ({chapter}, profile {profile}) — dry run: each sweep computed one calibration "
-          "point; nothing was written to the output folder")
-    calibration_total, wall_total = 0.0, 0.0
-    for p in dr.plans:
-        axes = " × ".join(f"{k} {n}" for k, n in p["axes"].items())
-        print(f"  sweep {p['desc']!r}: {axes} = {p['points']} points "
-              f"({p['cached']} cached, {p['to_compute']} still to compute)")
-        hints = p.get("hints") or {}
-        if hints:
-            sizes = ", ".join(f"{k}={v}" for k, v in hints.items())
-            line = f"    sizes seen in the point function: {sizes}"
-            if p.get("trajectories"):
-                line += f" -> {p['trajectories']:,} trajectories in all"
-            times = [k for k in ("t_relax", "t_avg", "t_max") if isinstance(hints.get(k), (int, float))]
-            if times:
-                line += (f"; simulated time per trajectory ≥ {' + '.join(times)} = "
-                         f"{sum(hints[k] for k in times):g} (1/γ)")
-            print(line)
-        cal = p.get("calibration")
-        if cal:
-            point = ", ".join(f"{k}={v}" for k, v in cal["point"].items())
-            print(f"    calibration: the point {point} took {cal['seconds']:.2f} s ({cal['source']})")
-            if cal["source"].startswith("measured"):
-                calibration_total += cal["seconds"]
-        print(f"    estimate: {_human(p['worker_seconds'])} of worker time ({p['scaling']}) -> "
-              f"{_human(p['wall_seconds'])} on {p['workers']} worker(s) "
-              f"[{p['executor']}] (estimated)")
-        wall_total += p["wall_seconds"]
-    if not dr.plans:
-        print("  no sweep (replicate.sweep.grid) was reached: this chapter's cost is not in sweeps "
-              "and is not estimated")
-    rest = max(0.0, dr.seconds - calibration_total)
-    print(f"  the rest of the chapter (kernel start-up and the cells outside sweeps, run for real "
-          f"on placeholder sweep results): {_human(rest)} (measured)")
-    loads = [p["load"] for p in dr.plans if (p.get("load") or {}).get("average") is not None]
-    if loads and max(x["average"] for x in loads) > loads[0]["cores"]:
-        print(f"  note: the machine was busy while timing (load average "
-              f"{max(x['average'] for x in loads):.1f} on {loads[0]['cores']} core(s)); on an idle "
-              "machine the sweeps take less")
-    if dr.stopped:
-        print(f"  the dry run ended early: {dr.stopped}; whatever comes after is not included")
-    print(f"  estimated wall time on this machine: ≈ {_human(wall_total + rest)} "
-          f"(sweeps estimated from one timed point each, the rest as measured)")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     root = project_root()
     chapter = _chapter_of(args.figure)
@@ -210,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.dry_run:
             dr = dry_run_chapter(chapter, root=root, parameters=params, options=opts,
                                  cell_timeout=args.dry_run_limit)
-            _print_dry_run(args.figure, chapter, args.profile, dr, executor)
+            print_plan(args.figure, chapter, args.profile, dr, executor)
             return 0
         ex = run_chapter(chapter, out, root=root, parameters=params, options=opts)
     print(f"{args.figure}: executed {chapter} in {ex.seconds:.1f} s -> {ex.notebook}")

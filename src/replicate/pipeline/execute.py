@@ -251,7 +251,7 @@ def _kernel_manager_class():
     return QuietKernelManager
 
 
-def _papermill(src: Path, dst: Path, params: dict, cwd: Path, opts: RunOptions,
+def papermill_execute(src: Path, dst: Path, params: dict, cwd: Path, opts: RunOptions,
                timeout: float | None = None) -> None:
     import papermill
 
@@ -260,7 +260,7 @@ def _papermill(src: Path, dst: Path, params: dict, cwd: Path, opts: RunOptions,
                                execution_timeout=timeout, kernel_manager_class=_kernel_manager_class())
 
 
-def _failure_where(exc: BaseException) -> str:
+def failure_where(exc: BaseException) -> str:
     if hasattr(exc, "ename"):  # papermill.PapermillExecutionError: the failing cell's exception
         first = str(exc.evalue).strip().splitlines()
         return f" in cell {exc.exec_count}: {exc.ename}: {first[0] if first else ''}"
@@ -294,7 +294,7 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
         with kernel_session(opts, keep_log=scratch / "kernel.log"):
             src = scratch / f"{name}.source.ipynb"
             nbformat.write(nb, src)
-            _papermill(src, scratch / f"{name}.ipynb", params, scratch, opts)
+            papermill_execute(src, scratch / f"{name}.ipynb", params, scratch, opts)
             src.unlink()
     except BaseException as exc:
         seconds = time.perf_counter() - start
@@ -306,7 +306,7 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
         with contextlib.suppress(OSError):
             (failed / RUN_JSON).write_text(json.dumps(
                 _run_record(chapter, params, opts, started, seconds, "failed"), indent=1, default=str))
-        message = f"chapter {chapter!r} failed{_failure_where(exc)}; the partial run is in {failed}"
+        message = f"chapter {chapter!r} failed{failure_where(exc)}; the partial run is in {failed}"
         if isinstance(exc, KeyboardInterrupt):
             raise type(exc)(message) from None
         raise RuntimeError(message) from None
@@ -317,48 +317,6 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
         {"written_by": "replicate", "chapter": chapter, "files": files(scratch) + [MARKER]}, indent=1))
     replace_dir(scratch, out_dir)
     return Executed(chapter, out_dir / f"{name}.ipynb", seconds)
-
-
-@dataclass
-class DryRun:
-    chapter: str
-    plans: list[dict]
-    seconds: float          # wall time of the whole dry run (calibration points included)
-    stopped: str | None     # why the chapter did not run to its end (None: it did)
-
-
-def dry_run_chapter(chapter: str, *, root: Path, parameters: dict[str, Any] | None = None,
-                    options: RunOptions | None = None, cell_timeout: float = 300.0) -> DryRun:
-    """Run the chapter with ``REPLICATE_DRY_RUN`` in a throw-away folder: every sweep times one
-    point and records its plan instead of computing (see :mod:`replicate.sweep`); the other
-    cells run as usual, each for at most ``cell_timeout`` seconds."""
-    import nbformat
-
-    opts = options or RunOptions()
-    nb = load_notebook(chapter_source(chapter, root))
-    declared = chapter_parameters(nb)
-    params = validate_parameters(declared, parameters or {}, chapter, profile_types(nb, declared))
-    name = Path(chapter).name
-    scratch = Path(tempfile.mkdtemp(prefix=f"replicate-dry-run-{chapter.replace('/', '-')}-"))
-    plan_file = scratch / "plan.jsonl"
-    start, stopped = time.perf_counter(), None
-    try:
-        with kernel_session(opts, dry_run_plan=plan_file):
-            src = scratch / f"{name}.source.ipynb"
-            nbformat.write(nb, src)
-            try:
-                _papermill(src, scratch / f"{name}.ipynb", params, scratch, opts, timeout=cell_timeout)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # a placeholder NaN grid can break the analysis after a sweep
-                if "timed out" in str(exc).lower() or type(exc).__name__ == "CellTimeoutError":
-                    stopped = f"a cell ran longer than {cell_timeout:.0f} s (the dry-run limit per cell)"
-                else:
-                    stopped = f"the chapter stopped{_failure_where(exc)}"
-        plans = [json.loads(line) for line in plan_file.read_text().splitlines()] if plan_file.is_file() else []
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return DryRun(chapter, plans, time.perf_counter() - start, stopped)
 
 
 def executed_dir(chapter: str, root: Path) -> Path:
