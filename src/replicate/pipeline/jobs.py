@@ -67,6 +67,10 @@ def _ledger_chapter(out: Path) -> str:
     return names.pop()
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _run_calls(runs: list[tuple[str, str, dict, bool]], baseline: regress.Records, root: Path,
                workdir: Path, report: Callable[[str], None], jobs: int) -> list[JobResult]:
     calls = [functools.partial(_run, ch, change, params, expect, baseline, root, workdir)
@@ -75,7 +79,7 @@ def _run_calls(runs: list[tuple[str, str, dict, bool]], baseline: regress.Record
 
 
 def seed_job(baseline: regress.Records, *, root: Path, chapters: Iterable[str] | None = None,
-             workdir: Path | None = None, report: Callable[[str], None] = print,
+             workdir: Path | None = None, report: Callable[[str], None] = _say,
              jobs: int = 1) -> list[JobResult]:
     """Rerun ``chapters`` (default: all with a ``seed`` parameter) at seed + SEED_OFFSET,
     ``jobs`` at a time."""
@@ -92,7 +96,7 @@ def seed_job(baseline: regress.Records, *, root: Path, chapters: Iterable[str] |
 
 
 def sensitivity_job(baseline: regress.Records, *, root: Path, chapters: Iterable[str] | None = None,
-                    workdir: Path | None = None, report: Callable[[str], None] = print,
+                    workdir: Path | None = None, report: Callable[[str], None] = _say,
                     jobs: int = 1) -> list[JobResult]:
     """U × 1.5 must be flagged and F → −F must not, in every chapter with ``U`` and ``F_sign``
     parameters (default: all such chapters), ``jobs`` at a time."""
