@@ -1,0 +1,361 @@
+"""Quantum signatures of the RNW steady state, TWA against classical (Ferrari et al. 2025, Fig. 6,
+SI Fig. 18).
+
+In the RNW steady state the classical field (SI Eq. 35) is a finite-momentum condensate with a
+fixed phase at every site; in the TWA the boundary noise and the vacuum fluctuations make the phase
+diffuse along the chain while the amplitude stays locked: the local Wigner function W_ℓ is an arc
+(radially narrow, angularly spread), the circular variance V_ℓ grows along the chain, g^(1)
+decays slowly with distance and |⟨a_ℓ⟩| decays although n_ℓ and the mean phase agree with the
+classical solution. The paper defines none of these numbers by a formula; ours are:
+
+* every observable is a function of **per-trajectory time means** over a window of a quench run
+  (:data:`WINDOW_MOMENTS`: ⟨|α|²⟩, ⟨|α|⁴⟩, ⟨α⟩, ⟨e^{iφ}⟩, ⟨|α|⟩, ⟨α*_c α_ℓ⟩ with a centre site c),
+  so that a jackknife over batches of whole trajectories gives every error, with the correlations
+  between sites and between statistics kept (:func:`jackknife_windows`; several runs or windows
+  are resampled jointly, batch i of each left out together: exact for windows of the same run,
+  valid for independent runs);
+* :func:`observables` — n, δn (Eq. 5), V = 1 − |⟨e^{iφ}⟩|, the circular standard deviation
+  σ_φ = √(−2 ln(1 − V)) (the angular half-width of W_ℓ, exact for a wrapped normal phase), the
+  mean radius r̄ = ⟨|α|⟩ and the radial width σ_r = √(⟨|α|²⟩ − ⟨|α|⟩²) of W_ℓ, their ratio
+  r̄σ_φ/σ_r (the **arc aspect ratio**: arc length over radial width; ≫ 1 for an arc, ≈ 1 for a
+  round blob), |⟨a_ℓ⟩|, the mean phase and g^(1)_{c,ℓ} (Eq. 7); the Wigner reading of the samples
+  or, for a classical run, the field reading (:mod:`replicate.twa.observables`);
+* site-profile statistics, vectorised over trailing (resample) axes: :func:`change_across` (the
+  OLS change of a profile across the bulk), :func:`smallest_step` (the smallest increase between
+  consecutive blocks of the bulk: a monotonicity test robust to site-to-site noise),
+  :func:`g1_drop` (1 − ḡ(r_max)/ḡ(1), ḡ(r) the mean of the two sides at distance r from c),
+  :func:`g1_decay_length` (ξ = −1/slope of ln g^(1) against r, both sides), :func:`wrapped_rms`
+  and :func:`relative_rms` (profile agreement of two runs);
+* the tests of the chapters: :func:`signatures` (every scalar of Fig. 6), :func:`comparison`
+  (TWA against classical, SI Fig. 18) and :func:`angular_identity` (|⟨a_ℓ⟩| = ⟨|α_ℓ|⟩(1 − V_ℓ),
+  the SI's explanation of the decay of the field).
+
+:func:`reduce_evolve` turns one ``twa.evolve(..., keep_sites=all)`` run into these window means
+plus n_L(t) per trajectory (for the onsets of :mod:`replicate.analysis.survival`) and raw samples
+at a few sites (for W_ℓ); :func:`quench` runs evolve in chunks of trajectories and reduces each at
+once, so that memory stays bounded at the paper's trajectory counts.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from .. import stats
+from ..chain import ChainParams
+from ..twa import evolve
+from ..twa import observables as obs
+from ..validate import count
+from .fits import ols
+
+WINDOW_MOMENTS = ("m2", "m4", "re", "im", "cos", "sin", "r1", "cre", "cim")
+N_BATCHES = 32
+CHUNK_SEED_STRIDE = 1_000_003   # chunk j of a quench uses seed + j · stride (j = 0: the plain seed)
+
+
+def window_moments(alpha, select, centre: int) -> np.ndarray:
+    """Per-trajectory time means (moment, site, traj) of :data:`WINDOW_MOMENTS` over the times
+    ``select`` (bool over the first axis) of complex samples ``alpha(time, site, traj)``;
+    ``cre + i cim`` = ⟨α*_c α_ℓ⟩ with the centre site c (1-based)."""
+    a = np.asarray(alpha)
+    sel = np.asarray(select, dtype=bool)
+    if a.ndim != 3 or sel.shape != a.shape[:1]:
+        raise ValueError(f"alpha must be (time, site, traj) and select a bool over its {a.shape[:1]} times")
+    centre = count("centre", centre)
+    if centre > a.shape[1]:
+        raise ValueError(f"centre must be a site in 1..{a.shape[1]}, got {centre}")
+    if not sel.any():
+        raise ValueError("select picks no time")
+    w = a[sel]
+    q = np.abs(w) ** 2
+    r = np.sqrt(q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(r > 0, w / np.where(r > 0, r, 1.0), 1.0)
+    corr = np.conj(w[:, centre - 1])[:, None, :] * w
+    out = [q, q * q, w.real, w.imag, z.real, z.imag, r, corr.real, corr.imag]
+    return np.stack([x.mean(0) for x in out])
+
+
+def _mask(times: np.ndarray, window) -> np.ndarray:
+    t0, t1 = (float(x) for x in window)
+    if not t0 <= t1:
+        raise ValueError(f"a window must be (start, end) with start <= end, got {window!r}")
+    eps = 1e-9 * max(1.0, abs(t1))
+    return (times >= t0 - eps) & (times <= t1 + eps)
+
+
+def reduce_evolve(ds: xr.Dataset, *, windows: Mapping[str, tuple[float, float]], centre: int,
+                  sample_sites: Sequence[int] = (), sample_window: str | None = None) -> xr.Dataset:
+    """The reduced form of one ``twa.evolve(..., keep_sites=range(1, L + 1))`` run.
+
+    Returns a Dataset with ``moments(window, moment, site, traj)`` (:func:`window_moments` over
+    each named (start, end) window, ends included), ``n_last(time, traj)`` (the photon number of
+    site L of every trajectory: |α_L|² − ½, classical |α_L|²), ``n_sum(time, site)`` (the sum
+    over trajectories of the photon number, for space-time maps) and, with ``sample_sites``,
+    ``samples(sample_site, traj, sample_time)``: the raw α at those sites in ``sample_window``.
+    """
+    if "alpha" not in ds or not np.array_equal(ds["kept_site"].values, ds["site"].values):
+        raise ValueError("ds must be an evolve run with keep_sites = every site 1..L")
+    if not windows:
+        raise ValueError("windows must name at least one (start, end) window")
+    a = ds["alpha"].values                               # (time, site, traj)
+    times = ds["time"].values
+    classical = bool(ds.attrs.get("classical", 0))
+    half = 0.0 if classical else 0.5
+    names = list(windows)
+    mom = np.stack([window_moments(a, _mask(times, windows[k]), centre) for k in names])
+    n = np.abs(a) ** 2 - half
+    data = {"moments": (("window", "moment", "site", "traj"), mom),
+            "n_last": (("time", "traj"), n[:, -1]),
+            "n_sum": (("time", "site"), n.sum(-1))}
+    coords = {"window": names, "moment": list(WINDOW_MOMENTS), "site": ds["site"].values,
+              "time": times, "traj": np.arange(a.shape[2])}
+    sites = [count("sample_sites", s) for s in sample_sites]
+    if sites:
+        if sample_window not in windows:
+            raise ValueError(f"sample_window must be one of {names}, got {sample_window!r}")
+        sel = _mask(times, windows[sample_window])
+        data["samples"] = (("sample_site", "traj", "sample_time"),
+                           a[sel][:, np.asarray(sites) - 1].transpose(1, 2, 0))
+        coords.update(sample_site=sites, sample_time=times[sel])
+    attrs = dict(ds.attrs, centre=int(centre),
+                 windows=str({k: tuple(float(x) for x in v) for k, v in windows.items()}))
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def quench(params: ChainParams, *, n_traj: int, times, windows: Mapping[str, tuple[float, float]],
+           centre: int, sample_sites: Sequence[int] = (), sample_window: str | None = None,
+           chunk: int = 128, seed: int = 0, classical: bool = False,
+           initial_noise: bool | None = None, dt: float | None = None,
+           max_halvings: int = 0) -> xr.Dataset:
+    """Quench from the vacuum (``twa.evolve``) reduced by :func:`reduce_evolve`, in chunks of at
+    most ``chunk`` trajectories (chunk j with seed ``seed + j · CHUNK_SEED_STRIDE``; a single chunk
+    is exactly ``evolve(params, seed=seed, ...)``). The chunks are concatenated along ``traj``;
+    ``n_sum`` is summed; ``attrs["dt"]`` is the largest step any chunk used and
+    ``attrs["dt_chunks"]`` lists them (a chunk reruns with a halved step when it diverges)."""
+    n_traj, chunk = count("n_traj", n_traj), count("chunk", chunk)
+    parts, steps = [], []
+    for j, start in enumerate(range(0, n_traj, chunk)):
+        ds = evolve(params, n_traj=min(chunk, n_traj - start), times=times, dt=dt,
+                    seed=seed + j * CHUNK_SEED_STRIDE, classical=classical,
+                    initial_noise=initial_noise, keep_sites=range(1, params.L + 1),
+                    max_halvings=max_halvings)
+        steps.append(float(ds.attrs["dt"]))
+        parts.append(reduce_evolve(ds, windows=windows, centre=centre, sample_sites=sample_sites,
+                                   sample_window=sample_window))
+        del ds
+    per_traj = [v for v in parts[0].data_vars if "traj" in parts[0][v].dims]
+    out = xr.concat([p[per_traj] for p in parts], dim="traj")
+    out = out.assign_coords(traj=np.arange(out.sizes["traj"]))
+    out["n_sum"] = sum(p["n_sum"] for p in parts)
+    out.attrs = dict(parts[0].attrs, n_traj=n_traj, seed=seed, chunk=chunk, dt=max(steps),
+                     dt_chunks=str(steps))
+    return out
+
+
+def circular_std(V):
+    """σ_φ = √(−2 ln(1 − V)) from the circular variance (the standard deviation of a wrapped
+    normal phase with that V)."""
+    R = 1.0 - np.asarray(V, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(-2.0 * np.log(R))
+
+
+def observables(m: Mapping[str, np.ndarray], classical: bool = False,
+                centre: int | None = None) -> dict[str, np.ndarray]:
+    """Site observables of the module docstring from window means ``m`` (arrays over sites,
+    optionally with trailing resample axes)."""
+    m2, r1 = np.asarray(m["m2"]), np.asarray(m["r1"])
+    V = obs.circular_variance(m["cos"], m["sin"])
+    sigma_phi = circular_std(V)
+    sigma_r = np.sqrt(np.maximum(m2 - r1 * r1, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):   # a sharp radius: arc ratio inf
+        arc = r1 * sigma_phi / sigma_r
+    out = {"n": obs.n_photons(m2, classical), "delta_n": obs.delta_n(m2, m["m4"], classical),
+           "circular_variance": V, "sigma_phi": sigma_phi, "r_mean": r1, "sigma_r": sigma_r,
+           "arc_ratio": arc, "field_abs": np.hypot(m["re"], m["im"]),
+           "field_re": np.asarray(m["re"]), "field_im": np.asarray(m["im"]),
+           "mean_phase": obs.mean_phase(m["cos"], m["sin"])}
+    if centre is not None:
+        L = m2.shape[0]
+        same = (np.arange(1, L + 1) == centre).reshape((L,) + (1,) * (m2.ndim - 1))
+        out["g1"] = obs.g1(m["cre"], m["cim"], m2[centre - 1], m2, same, classical)
+    return out
+
+
+def _run_sums(ds: xr.Dataset, window: str, n_batches: int):
+    if window not in ds["window"].values:
+        raise ValueError(f"window {window!r} is not in the run (windows: {list(ds['window'].values)})")
+    x = ds["moments"].sel(window=window).transpose("moment", "site", "traj").values
+    sums, counts = stats.batch_sums(x, n_batches)
+    names = list(ds["moment"].values)
+    return {k: sums[i] for i, k in enumerate(names)}, counts.astype(float)
+
+
+def jackknife_windows(stat: Callable[[list[dict]], Mapping[str, np.ndarray]],
+                      runs: Sequence[tuple[xr.Dataset, str]], *, n_batches: int = N_BATCHES,
+                      circular: tuple[str, ...] = ("mean_phase",)) -> tuple[dict, dict]:
+    """Value and joint jackknife error of ``stat([observables of run 1, run 2, ...])``.
+
+    ``runs`` are (reduced run, window name) pairs; each is cut into the same number of contiguous
+    batches of trajectories, nb = min(``n_batches``, fewest trajectories), and resample i leaves
+    out batch i of every run at once (module docstring). ``stat`` receives one
+    :func:`observables` dict per run (with g1 about the run's ``attrs["centre"]``), vectorised over
+    a trailing resample axis, and returns arrays; entries named in ``circular`` are angles.
+    """
+    if not runs:
+        raise ValueError("runs must hold at least one (dataset, window) pair")
+    nb = max(1, min([count("n_batches", n_batches)] + [ds.sizes["traj"] for ds, _ in runs]))
+    sums = [_run_sums(ds, w, nb) for ds, w in runs]
+    meta = [(bool(ds.attrs.get("classical", 0)), int(ds.attrs["centre"])) for ds, _ in runs]
+
+    def evaluate(means):
+        return {k: np.asarray(v, dtype=float) for k, v in
+                stat([observables(m, c, centre) for m, (c, centre) in zip(means, meta)]).items()}
+
+    full = evaluate([{k: v.sum(-1) / c.sum() for k, v in s.items()} for s, c in sums])
+    if nb < 2:
+        return full, {k: np.full(np.shape(v), np.nan) for k, v in full.items()}
+    loo = evaluate([{k: (v.sum(-1, keepdims=True) - v) / (c.sum() - c) for k, v in s.items()}
+                    for s, c in sums])
+    err = {}
+    with np.errstate(invalid="ignore"):                    # NaN where a resample is not finite
+        for k, v in loo.items():
+            dev = np.angle(np.exp(1j * (v - full[k][..., None]))) if k in circular else v
+            dev = dev - dev.mean(-1, keepdims=True)
+            err[k] = np.sqrt((nb - 1) / nb * (dev * dev).sum(-1))
+    return full, err
+
+
+def profiles(ds: xr.Dataset, window: str, *, n_batches: int = N_BATCHES) -> xr.Dataset:
+    """Every :func:`observables` profile of one window of a reduced run, with jackknife errors
+    (``*_err``), over ``site``."""
+    value, err = jackknife_windows(lambda o: o[0], [(ds, window)], n_batches=n_batches)
+    data = {k: ("site", v) for k, v in value.items()}
+    data.update({k + "_err": ("site", e) for k, e in err.items()})
+    return xr.Dataset(data, coords={"site": ds["site"].values},
+                      attrs={"window": window, "centre": int(ds.attrs["centre"]),
+                             "classical": int(bool(ds.attrs.get("classical", 0)))})
+
+
+def _bulk(y, edges) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    left, right = (count("edges", e, minimum=0) for e in edges)
+    if y.shape[0] - left - right < 2:
+        raise ValueError(f"edges {edges!r} leave fewer than 2 of the {y.shape[0]} sites")
+    return y[left:y.shape[0] - right]
+
+
+def change_across(y, edges=(5, 5), relative: bool = False):
+    """Change of the profile ``y`` (site, ...) across the bulk: the OLS slope over the bulk sites
+    times (N_bulk − 1); ``relative``: divided by the bulk mean."""
+    b = _bulk(y, edges)
+    slope, _ = ols(np.arange(b.shape[0], dtype=float), b)
+    change = slope * (b.shape[0] - 1)
+    return change / b.mean(0) if relative else change
+
+
+def smallest_step(y, edges=(5, 5), parts: int = 4):
+    """The smallest increase of the block means of ``y`` (site, ...) between consecutive blocks
+    when the bulk is cut into ``parts`` contiguous blocks (> 0 for a profile that grows
+    monotonically on the scale of a block)."""
+    b = _bulk(y, edges)
+    parts = count("parts", parts, minimum=2)
+    if b.shape[0] < parts:
+        raise ValueError(f"the bulk has fewer than parts={parts} sites")
+    blocks = np.stack([x.mean(0) for x in np.array_split(b, parts, axis=0)])
+    return np.diff(blocks, axis=0).min(0)
+
+
+def _sides(g, centre: int):
+    g = np.asarray(g, dtype=float)
+    L = g.shape[0]
+    centre = count("centre", centre)
+    r_max = min(centre - 1, L - centre)
+    if r_max < 2:
+        raise ValueError(f"centre {centre} leaves fewer than 2 sites on one side of the chain of {L}")
+    r = np.arange(1, r_max + 1)
+    return r, g[centre - 1 - r], g[centre - 1 + r]
+
+
+def g1_drop(g, centre: int):
+    """1 − ḡ(r_max)/ḡ(1), ḡ(r) = mean of g^(1)_{c,c±r} over the two sides, r_max = the largest
+    distance on both sides (0 for a uniform g^(1), → 1 for a short-ranged one)."""
+    _, left, right = _sides(g, centre)
+    gbar = 0.5 * (left + right)
+    return 1.0 - gbar[-1] / gbar[0]
+
+
+def g1_decay_length(g, centre: int):
+    """ξ = −1/s, s the OLS slope of ln g^(1)_{c,c±r} against r over r = 1..r_max on both sides
+    (vectorised over trailing axes; ξ < 0 or huge when g^(1) does not decay)."""
+    r, left, right = _sides(g, centre)
+    x = np.concatenate([r, r]).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(np.concatenate([left, right]))
+        slope, _ = ols(x, y)
+        return -1.0 / slope
+
+
+def wrapped_rms(a, b):
+    """√(mean over sites of the wrapped difference of two angle profiles²) (site, ...)."""
+    d = np.angle(np.exp(1j * (np.asarray(a, dtype=float) - np.asarray(b, dtype=float))))
+    return np.sqrt((d * d).mean(0))
+
+
+def relative_rms(a, b):
+    """√(mean over sites of (a/b − 1)²) of two positive profiles (site, ...)."""
+    d = np.asarray(a, dtype=float) / np.asarray(b, dtype=float) - 1.0
+    return np.sqrt((d * d).mean(0))
+
+
+def _bulk_max(y, edges):
+    return _bulk(y, edges).max(0)
+
+
+def signatures(o: Mapping[str, np.ndarray], *, sites: Sequence[int], centre: int,
+               edges=(5, 5), parts: int = 4) -> dict[str, np.ndarray]:
+    """The scalars of Fig. 6 from one :func:`observables` dict ``o`` (with ``g1``; vectorised over
+    trailing axes). ``sites`` are the Wigner sites of panels (b–e), first to last.
+
+    ``V_change`` (:func:`change_across` of V_ℓ), ``V_step`` (:func:`smallest_step` of V_ℓ over
+    ``parts`` blocks), ``V_max`` (max V_ℓ over the bulk); at the Wigner sites ``delta_n_max``
+    (max δn), ``sigma_r_change`` (σ_r at the last over σ_r at the first, − 1),
+    ``sigma_phi_growth`` (σ_φ at the last minus σ_φ at the first, rad), ``arc_min`` (min arc
+    aspect ratio r̄σ_φ/σ_r); ``g1_xi`` (:func:`g1_decay_length`) and ``g1_drop``
+    (:func:`g1_drop`) about ``centre``, the centre of ``o["g1"]``.
+    """
+    idx = np.asarray([count("sites", s) for s in sites]) - 1
+    if idx.size < 2:
+        raise ValueError("sites must hold at least two Wigner sites")
+    V, g = o["circular_variance"], o["g1"]
+    return {"V_change": change_across(V, edges), "V_step": smallest_step(V, edges, parts),
+            "V_max": _bulk_max(V, edges), "delta_n_max": o["delta_n"][idx].max(0),
+            "sigma_r_change": o["sigma_r"][idx[-1]] / o["sigma_r"][idx[0]] - 1.0,
+            "sigma_phi_growth": o["sigma_phi"][idx[-1]] - o["sigma_phi"][idx[0]],
+            "arc_min": o["arc_ratio"][idx].min(0), "g1_xi": g1_decay_length(g, centre),
+            "g1_drop": g1_drop(g, centre)}
+
+
+def comparison(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray], *,
+               edges=(5, 5)) -> dict[str, np.ndarray]:
+    """SI Fig. 18 scalars of run ``a`` against run ``b`` (:func:`observables` dicts, vectorised):
+    ``density`` = :func:`relative_rms` of n_ℓ (a over b, every site), ``phase`` =
+    :func:`wrapped_rms` of the mean phases (rad, every site), ``field_change_a``/``_b`` = the
+    relative change of |⟨a_ℓ⟩| across the bulk (:func:`change_across`, relative) of each run."""
+    return {"density": relative_rms(a["n"], b["n"]), "phase": wrapped_rms(a["mean_phase"], b["mean_phase"]),
+            "field_change_a": change_across(a["field_abs"], edges, relative=True),
+            "field_change_b": change_across(b["field_abs"], edges, relative=True)}
+
+
+def angular_identity(o: Mapping[str, np.ndarray], *, edges=(5, 5),
+                     frozen_at: int | None = None) -> np.ndarray:
+    """max over the bulk of | |⟨a_ℓ⟩| / (⟨|α_ℓ|⟩ (1 − V_ℓ)) − 1 |: how well the mean field is the
+    mean radius times the mean resultant length (exact when amplitude and phase are
+    independent, e.g. a thin arc). ``frozen_at`` (a site): V_ℓ replaced by its value there, i.e.
+    the prediction without the angular spreading along the chain (the control)."""
+    V = o["circular_variance"]
+    if frozen_at is not None:
+        V = np.broadcast_to(V[count("frozen_at", frozen_at) - 1], V.shape)
+    return _bulk_max(np.abs(o["field_abs"] / (o["r_mean"] * (1.0 - V)) - 1.0), edges)

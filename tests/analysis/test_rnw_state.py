@@ -1,0 +1,142 @@
+"""RNW quantum signatures (replicate.analysis.rnw_state) on synthetic arcs with known answers, and
+the reduction of real evolve runs."""
+import numpy as np
+import pytest
+import xarray as xr
+
+from replicate import twa
+from replicate.analysis import rnw_state as rs
+from replicate.chain import ChainParams
+
+
+def fake_run(alpha, times, classical=False):
+    """An evolve-like Dataset holding ``alpha(time, site, traj)`` at every site."""
+    T, L, N = alpha.shape
+    return xr.Dataset({"alpha": (("time", "kept_site", "traj"), alpha)},
+                      coords={"time": times, "site": np.arange(1, L + 1), "kept_site": np.arange(1, L + 1),
+                              "traj": np.arange(N)}, attrs={"classical": int(classical)})
+
+
+def arcs(L=12, n_traj=400, n_t=20, R=8.0, s_r=0.3, sigma=None, seed=0):
+    """Arcs: |α| ~ N(R, s_r), phase ~ N(kℓ, σ_ℓ) with σ_ℓ growing along the chain; independent
+    samples (every time and trajectory)."""
+    rng = np.random.default_rng(seed)
+    sigma = np.linspace(0.1, 0.8, L) if sigma is None else np.asarray(sigma)
+    r = R + s_r * rng.standard_normal((n_t, L, n_traj))
+    phi = 0.2 * np.arange(1, L + 1)[None, :, None] + sigma[None, :, None] * rng.standard_normal((n_t, L, n_traj))
+    return r * np.exp(1j * phi), sigma
+
+
+def test_observables_of_synthetic_arcs_match_their_construction():
+    R, s_r = 8.0, 0.3
+    alpha, sigma = arcs(R=R, s_r=s_r)
+    times = np.arange(alpha.shape[0], dtype=float)
+    red = rs.reduce_evolve(fake_run(alpha, times), windows={"w": (0.0, times[-1])}, centre=6)
+    p = rs.profiles(red, "w")
+    V = 1 - np.exp(-sigma**2 / 2)
+    for name, exact, rel in (("circular_variance", V, 0.08), ("sigma_phi", sigma, 0.03),
+                             ("sigma_r", np.full(12, s_r), 0.03), ("r_mean", np.full(12, R), 1e-3),
+                             ("field_abs", R * np.exp(-sigma**2 / 2), 0.01),
+                             ("n", np.full(12, R**2 + s_r**2 - 0.5), 5e-3),
+                             ("arc_ratio", R * sigma / s_r, 0.05)):
+        got, err = p[name].values, p[name + "_err"].values
+        assert np.allclose(got, exact, rtol=rel), name
+        assert np.all(np.abs(got - exact) < 5 * err + 1e-12), name       # errors cover the truth
+    # independent phases: g1_{c,m} = e^{−σ_c²/2} e^{−σ_m²/2} R² / n (m ≠ c), 1 at c
+    g = p["g1"].values
+    n = R**2 + s_r**2 - 0.5
+    expect = np.exp(-sigma[5]**2 / 2) * np.exp(-sigma**2 / 2) * R**2 / n
+    expect[5] = 1.0
+    assert np.allclose(g, expect, rtol=0.02)
+    # the mean field of a thin arc is the mean radius times the resultant length
+    value, _ = rs.jackknife_windows(lambda o: {"id": rs.angular_identity(o[0], edges=(1, 1)),
+                                               "ctrl": rs.angular_identity(o[0], edges=(1, 1), frozen_at=2)},
+                                    [(red, "w")])
+    assert value["id"] < 0.01 and value["ctrl"] > 0.1
+
+
+def test_classical_reading_has_no_ordering_corrections():
+    alpha, _ = arcs(sigma=np.zeros(12), s_r=0.0)
+    times = np.arange(alpha.shape[0], dtype=float)
+    p = rs.profiles(rs.reduce_evolve(fake_run(alpha, times, classical=True),
+                                     windows={"w": (0.0, times[-1])}, centre=4), "w")
+    assert np.allclose(p["n"], 64.0) and np.allclose(p["g1"], 1.0)
+    assert np.allclose(p["circular_variance"], 0.0, atol=1e-12) and np.allclose(p["delta_n"], 0.0, atol=1e-9)
+
+
+def test_profile_statistics():
+    L = 30
+    ell = np.arange(L, dtype=float)
+    y = 0.01 * ell
+    assert rs.change_across(y, (5, 5)) == pytest.approx(0.01 * 19)
+    assert rs.change_across(1 + y, (0, 0), relative=True) == pytest.approx(0.29 / (1 + 0.145))
+    assert rs.smallest_step(y, (5, 5), parts=4) == pytest.approx(0.05)
+    wiggle = y + 0.02 * np.sin(ell)                     # non-monotonic site to site ...
+    assert rs.smallest_step(wiggle, (5, 5), parts=4) > 0  # ... but monotonic block to block
+    assert rs.smallest_step(np.r_[y[:15], y[15:][::-1]], (0, 0)) < 0
+    g = np.exp(-np.abs(np.arange(1, 42) - 21) / 150.0)  # centre 21, ξ = 150
+    assert rs.g1_decay_length(g, 21) == pytest.approx(150.0)
+    assert rs.g1_drop(g, 21) == pytest.approx(1 - np.exp(-19 / 150.0))
+    assert rs.g1_drop(np.ones(41), 21) == 0.0
+    cols = np.stack([g, g**2], axis=1)                  # vectorised over resamples
+    assert np.allclose(rs.g1_decay_length(cols, 21), [150.0, 75.0])
+    a = np.array([0.1, 3.1, -3.1])
+    assert rs.wrapped_rms(a, a - 2 * np.pi) == pytest.approx(0.0, abs=1e-12)
+    assert rs.wrapped_rms(np.array([3.1]), np.array([-3.1])) == pytest.approx(2 * np.pi - 6.2)
+    assert rs.relative_rms(np.array([1.1, 0.9]), np.ones(2)) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="edges"):
+        rs.change_across(np.ones(5), (2, 2))
+
+
+def test_signatures_discriminate_arcs_from_points():
+    alpha, _ = arcs(L=20, sigma=np.linspace(0.2, 0.9, 20))
+    point, _ = arcs(L=20, sigma=np.full(20, 0.02), s_r=0.3, seed=1)
+    times = np.arange(alpha.shape[0], dtype=float)
+    runs = [(rs.reduce_evolve(fake_run(a, times), windows={"w": (0.0, 19.0)}, centre=10), "w") for a in (alpha, point)]
+    v, e = rs.jackknife_windows(lambda o: {**{k + "_arc": x for k, x in rs.signatures(o[0], sites=(4, 8, 12, 16), centre=10, edges=(2, 2)).items()},
+                                          **{k + "_pt": x for k, x in rs.signatures(o[1], sites=(4, 8, 12, 16), centre=10, edges=(2, 2)).items()}},
+                                runs)
+    assert v["V_change_arc"] > 0.2 and abs(v["V_change_pt"]) < 0.01
+    assert v["arc_min_arc"] > 3 and v["arc_min_pt"] < 1
+    assert v["sigma_phi_growth_arc"] > 0.3 and abs(v["sigma_phi_growth_pt"]) < 0.02
+    assert abs(v["sigma_r_change_arc"]) < 3 * e["sigma_r_change_arc"] + 0.02
+    assert v["g1_drop_arc"] > 0.02 and abs(v["g1_drop_pt"]) < 0.005   # independent phases: 0.037
+    assert all(np.all(np.isfinite(x)) and np.all(x >= 0) for x in e.values())
+
+
+def test_joint_jackknife_of_independent_runs_is_the_quadrature_sum():
+    """For a difference of linear statistics of two independent runs the joint jackknife variance
+    is the sum of the separate variances up to the cross term of the paired resamples, which
+    vanishes on average (here: averaged over 12 sites)."""
+    a, _ = arcs(seed=3)
+    b, _ = arcs(seed=4, n_traj=200)
+    times = np.arange(a.shape[0], dtype=float)
+    ra, rb = (rs.reduce_evolve(fake_run(x, times), windows={"w": (0.0, 19.0)}, centre=6) for x in (a, b))
+    v, e = rs.jackknife_windows(lambda o: {"d": o[0]["r_mean"] - o[1]["r_mean"]}, [(ra, "w"), (rb, "w")])
+    pa, pb = rs.profiles(ra, "w"), rs.profiles(rb, "w")
+    assert np.allclose(v["d"], pa["r_mean"] - pb["r_mean"])
+    ratio = e["d"] ** 2 / (pa["r_mean_err"].values ** 2 + pb["r_mean_err"].values ** 2)
+    assert 0.75 < ratio.mean() < 1.25
+
+
+def test_reduce_evolve_matches_the_engine_and_chunks_concatenate():
+    p = ChainParams(L=5, F=3.0, Delta=2.5, J=2.0, U=0.1, gamma=1.0)
+    times = np.round(np.arange(0.0, 20.0 + 1e-9, 1.0), 9)
+    win = {"late": (10.0, 20.0), "early": (2.0, 4.0)}
+    ds = twa.evolve(p, n_traj=24, times=times, seed=3, keep_sites=range(1, 6))
+    red = rs.reduce_evolve(ds, windows=win, centre=3, sample_sites=(2, 5), sample_window="late")
+    late = (times >= 10.0)
+    assert np.allclose(red["n_sum"].values / 24, ds["n"].values)
+    assert np.allclose(red["n_last"].values.mean(-1), ds["n"].values[:, -1])
+    prof = rs.profiles(red, "late")
+    assert np.allclose(prof["n"], ds["n"].values[late].mean(0))
+    assert red["samples"].shape == (2, 24, late.sum())
+    assert np.array_equal(red["samples"].sel(sample_site=5).values, ds["alpha"].values[late, 4].T)
+    one = rs.quench(p, n_traj=24, times=times, windows=win, centre=3, seed=3)
+    assert np.allclose(one["moments"].values, red["moments"].values)
+    two = rs.quench(p, n_traj=24, times=times, windows=win, centre=3, seed=3, chunk=16)
+    assert two.sizes["traj"] == 24
+    assert np.allclose(two["moments"].values[..., :16], red["moments"].values[..., :16])
+    assert not np.allclose(two["moments"].values[..., 16:], red["moments"].values[..., 16:])
+    with pytest.raises(ValueError, match="keep_sites"):
+        rs.reduce_evolve(twa.evolve(p, n_traj=4, times=times[:3], keep_sites=[1]), windows=win, centre=3)
