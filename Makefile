@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 # chapters at once, each in its own process with cores/JOBS numba threads (same numbers for any JOBS)
 JOBS ?= 2
+# the sensitivity job's chapters in CI: one per engine driver (ness, evolve/RNW, otoc, exact
+# dimer, momentum histograms, autocorrelation); `replicate check sensitivity` alone runs every
+# Ferrari chapter (about 9 min on 2 cores)
+SENSITIVITY ?= ferrari-fig1 ferrari-fig5 ferrari-fig8 ferrari-fig9 ferrari-fig14 ferrari-fig16
 STAGE := STAGE_LOG=$(CURDIR)/_build/stages.log bash .ci/stage
 export PYTHONHASHSEED := 0
 
@@ -31,7 +35,7 @@ test:
 	$(STAGE) chapters $(BIN)/replicate execute --profile quick --jobs $(JOBS)
 	$(STAGE) regress $(BIN)/replicate regress
 	$(STAGE) seed $(BIN)/replicate check seed --jobs $(JOBS) --workdir _build/check-seed
-	$(STAGE) sensitivity $(BIN)/replicate check sensitivity --jobs $(JOBS) --workdir _build/check-sensitivity
+	$(STAGE) sensitivity $(BIN)/replicate check sensitivity --jobs $(JOBS) $(SENSITIVITY:%=--only %) --workdir _build/check-sensitivity
 	$(STAGE) nbval env NUMBA_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider book/executed
 	$(STAGE) html $(BIN)/replicate render
 	$(STAGE) chromium bash .ci/ensure-chromium
