@@ -27,10 +27,38 @@ def test_engine_equals_reference_bitwise(params, kw):
     assert np.array_equal(sim.alpha(), ref.alpha())
 
 
-def test_trajectory_independent_of_n_traj():
+@pytest.mark.parametrize("params, kw", [
+    (ChainParams(L=5, F=3.0), {}),
+    (ChainParams(L=6, F=8.0, U=0.5), {"alpha0": np.full(6, 3.0 + 1j)}),  # large Kerr angles
+    (ChainParams(L=4, F=2.0, gamma_int=0.3), {"noise_substeps": 3}),
+    (ChainParams(L=3, F=1.0, drive="uniform"), {"alpha0": np.array([1, 1j, -1])}),
+    (ChainParams(L=2, F=1.0, gamma=0.0), {}),  # no loss: bath steps without noise (g = 0)
+    (ChainParams(L=4, F=5.0), {"classical": True, "alpha0": np.array([0.1, 0, 0, 0.2j])}),
+    (ChainParams(L=4, F=5.0), {"classical": True, "initial_noise": True}),
+])
+def test_split_engine_equals_reference_bitwise(params, kw):
+    opts = {"classical": False, **kw}
+    sim = Simulation(params, n_traj=70, dt=0.05, seed=5, integrator="split", **opts)
+    ref = Reference(params, n_traj=70, dt=0.05, seed=5, integrator="split", **kw)
+    sim.run(150)
+    ref.run(150)
+    assert np.array_equal(sim.alpha(), ref.alpha())
+
+
+def test_split_sincos_is_accurate():
+    from replicate.twa.kernels.split import sincos_numpy
+
+    phi = np.concatenate([np.linspace(-7.0, 7.0, 20001), [0.0, -0.0, 1e-300, np.pi / 4, 1e3]])
+    c, s = sincos_numpy(phi)
+    assert np.max(np.abs(c - np.cos(phi))) < 4e-16 * np.maximum(1, np.abs(phi)).max()
+    assert np.max(np.abs(s - np.sin(phi))) < 4e-16 * np.maximum(1, np.abs(phi)).max()
+
+
+@pytest.mark.parametrize("integrator", ["heun", "split"])
+def test_trajectory_independent_of_n_traj(integrator):
     p = ChainParams(L=6, F=4.0)
-    a = Simulation(p, n_traj=10, dt=0.01, seed=2, classical=False, integrator="heun")
-    b = Simulation(p, n_traj=200, dt=0.01, seed=2, classical=False, integrator="heun")
+    a = Simulation(p, n_traj=10, dt=0.01, seed=2, classical=False, integrator=integrator)
+    b = Simulation(p, n_traj=200, dt=0.01, seed=2, classical=False, integrator=integrator)
     a.run(100)
     b.run(100)
     assert np.array_equal(a.alpha(), b.alpha()[:, :10])

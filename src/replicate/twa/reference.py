@@ -5,7 +5,8 @@ step is a handful of whole-array operations, with no Python loop over trajectori
 same per-trajectory xoshiro256+ streams, the same vacuum samples and the same order of
 floating-point operations as :mod:`replicate.twa.kernels`, so trajectory k agrees with the numba
 engine bit for bit. It serves as the test oracle and as the speed reference of
-:mod:`replicate.twa.bench`.
+:mod:`replicate.twa.bench`. ``integrator="split"`` is the twin of :mod:`.kernels.split` (the same
+factors, from :func:`.kernels.split.split_fields`, and the same polynomial sin/cos).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from ..chain import ChainParams
 from .engine import DEFAULT_DT, vacuum_noise
 from ..validate import count, positive
 from .kernels.noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
+from .kernels.split import check_dt as check_split_dt, sincos_numpy
+from .kernels.step import coefficients
 
 
 class Reference:
@@ -23,13 +26,17 @@ class Reference:
     def __init__(self, params: ChainParams, *, n_traj: int, dt: float | None = None, seed: int = 0,
                  classical: bool = False, integrator: str = "heun", alpha0=None,
                  noise_substeps: int = 1, initial_noise: bool | None = None) -> None:
-        if integrator not in ("heun", "euler"):
-            raise ValueError(f"integrator must be 'heun' or 'euler', got {integrator!r}")
+        if integrator not in ("heun", "euler", "split"):
+            raise ValueError(f"integrator must be 'heun', 'euler' or 'split', got {integrator!r}")
         self.p = params
         self.n = count("n_traj", n_traj)
         self.dt = DEFAULT_DT if dt is None else positive("dt", dt)
         self.heun = integrator == "heun"
+        self.split = integrator == "split"
         self.nsub = count("noise_substeps", noise_substeps)
+        if self.split:
+            check_split_dt(params, self.dt)
+            self.c = coefficients(params, self.dt, classical=classical, noise_substeps=self.nsub)
         L = params.L
         states = seed_states(seed, self.n)
         self.xr = np.zeros((L + 2, self.n))
@@ -87,7 +94,69 @@ class Reference:
         fi = J * (xr[:-2] + xr[2:]) - w * ar - self.F - self.g * ai
         return fr, fi
 
+    def _ou(self) -> tuple[np.ndarray, np.ndarray]:
+        """OU increments of one half bath step per noise row, shape (k, n) (``split.ou_noise``)."""
+        k, amp, rho = self.c.nrows, self.c.ou_amp, self.c.ou_decay
+        zr = np.empty((k, self.n))
+        zi = np.empty((k, self.n))
+        for r in range(k):
+            a, b = self._pair()
+            zr[r] = amp[r] * a
+            zi[r] = amp[r] * b
+        for _ in range(1, self.nsub):
+            for r in range(k):
+                a, b = self._pair()
+                zr[r] = rho[r] * zr[r] + amp[r] * a
+                zi[r] = rho[r] * zi[r] + amp[r] * b
+        return zr, zi
+
+    def _kerr(self, ar: np.ndarray, ai: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A(h/2) on sites 1..L: α e^{iφ}, φ = phase[0] + phase[1] |α|²."""
+        co, sn = sincos_numpy(self.c.phase[0] + self.c.phase[1] * (ar * ar + ai * ai))
+        return ar * co - ai * sn, ar * sn + ai * co
+
+    def _bath(self, ar: np.ndarray, ai: np.ndarray, zr: np.ndarray, zi: np.ndarray) -> None:
+        """B(h/2) in place on the bath sites of (L, n) arrays, with the :meth:`_ou` increments."""
+        c = self.c
+        rows = c.noise_row[1:-1]
+        for m in np.flatnonzero(c.bath[1:-1]):
+            e, kk, r = c.decay[m + 1], c.kick[m + 1], rows[m]
+            ar[m] = e * ar[m]
+            ai[m] = e * ai[m] - kk
+            if r >= 0:
+                ar[m] = ar[m] + zr[r]
+                ai[m] = ai[m] + zi[r]
+
+    def _bonds(self, start: int, co: float, sn: float) -> None:
+        """Exact hopping rotations on the bonds (l, l + 1), l = start, start + 2, ... < L."""
+        a = np.arange(start, self.p.L, 2)
+        b = a + 1
+        ar, ai, br, bi = self.xr[a], self.xi[a], self.xr[b], self.xi[b]
+        self.xr[a] = co * ar - sn * bi
+        self.xi[a] = co * ai + sn * br
+        self.xr[b] = co * br - sn * ai
+        self.xi[b] = co * bi + sn * ar
+
+    def _split_step(self) -> None:
+        """A(h/2) B(h/2) H_e(h/2) H_o(h) H_e(h/2) B(h/2) A(h/2) (:func:`.split.split`)."""
+        hc, hs, fc, fs = self.c.hop
+        noisy = self.c.nrows > 0
+        zr, zi = self._ou() if noisy else (None, None)
+        ar, ai = self._kerr(self.xr[1:-1], self.xi[1:-1])
+        self._bath(ar, ai, zr, zi)
+        self.xr[1:-1], self.xi[1:-1] = ar, ai
+        self._bonds(1, hc, hs)
+        self._bonds(2, fc, fs)
+        self._bonds(1, hc, hs)
+        zr, zi = self._ou() if noisy else (None, None)
+        ar, ai = self.xr[1:-1].copy(), self.xi[1:-1].copy()
+        self._bath(ar, ai, zr, zi)
+        self.xr[1:-1], self.xi[1:-1] = self._kerr(ar, ai)
+        self.t += self.dt
+
     def step(self) -> None:
+        if self.split:
+            return self._split_step()
         dt = self.dt
         nr, ni = self._noise() if self.noisy.any() else (0.0, 0.0)
         fr, fi = self._drift(self.xr, self.xi)

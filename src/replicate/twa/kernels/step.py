@@ -20,7 +20,9 @@ the scratch :class:`Workspace` ``ws``:
 
 - :func:`heun` (weak order 2 for additive noise): p = x + f(x) dt + η,
   x' = x + [f(x) + f(p)] dt/2 + η, the same η in both stages;
-- :func:`euler` (Euler-Maruyama): x' = x + f(x) dt + η.
+- :func:`euler` (Euler-Maruyama): x' = x + f(x) dt + η;
+- :func:`.split.split` (Strang splitting into exact Kerr, bath and hopping flows, weak order 2,
+  no stability limit; in :mod:`.split`).
 
 A new integrator is one such function, a code, an entry in :data:`INTEGRATORS` and one branch of
 :func:`advance`; extra coefficients or scratch go into :class:`Coefficients` / :class:`Workspace`.
@@ -35,18 +37,21 @@ from numba import njit
 from .noise import normal_pair, xoshiro_next
 
 BLOCK = 64  # trajectories per block (a compile-time constant: the lane loops are fully vectorised)
-HEUN, EULER = 0, 1
-INTEGRATORS = {"heun": HEUN, "euler": EULER}
+HEUN, EULER, SPLIT = 0, 1, 2
+INTEGRATORS = {"heun": HEUN, "euler": EULER, "split": SPLIT}
 
 Coefficients = namedtuple("Coefficients", ("dt", "w0", "U", "J", "drive", "g", "amp", "noise_row",
-                                           "nrows", "nsub"))
+                                           "nrows", "nsub", "hop", "phase", "bath", "decay",
+                                           "kick", "ou_decay", "ou_amp"))
 Coefficients.__doc__ = """Coefficients of Eq. (4) for the kernels (arrays padded to L + 2 rows).
 
 dt : time step; w0 : −Δ − U (quantum) or −Δ (classical); U, J : Kerr and hopping;
 drive : F_ℓ; g : γ_ℓ / 2; amp : noise amplitude sqrt(γ_ℓ dt) / 2 (0 where there is no noise);
 noise_row : row of site ℓ in the per-step noise draw (−1: no noise); nrows : noisy sites;
 nsub : normal pairs summed per increment (the noise-convergence tests: coarse increments as
-sums of fine ones)."""
+sums of fine ones; for the split step, sub-intervals of each half bath step, :mod:`.split`);
+hop, phase, bath, decay, kick, ou_decay, ou_amp : the split-step factors of
+:func:`.split.split_fields` (unused by Heun and Euler)."""
 
 Workspace = namedtuple("Workspace", ("pr", "pi", "tr", "ti", "zr", "zi"))
 Workspace.__doc__ = """Per-worker scratch of the integrators: the predictor p (pr, pi), the Heun
@@ -68,8 +73,10 @@ def coefficients(params, dt: float, *, classical: bool, noise_substeps: int) -> 
         noise_row[noisy] = np.arange(noisy.size)
         amp[noisy] = 0.5 * np.sqrt(gam[noisy] * dt)
     w0 = -params.Delta - (0.0 if classical else params.U)
+    extra = split_fields(params, dt, classical=classical, noise_substeps=noise_substeps,
+                         noise_row=noise_row, w0=w0)
     return Coefficients(float(dt), float(w0), float(params.U), float(params.J), drive, 0.5 * gam,
-                        amp, noise_row, int((noise_row >= 0).sum()), int(noise_substeps))
+                        amp, noise_row, int((noise_row >= 0).sum()), int(noise_substeps), **extra)
 
 
 @njit(cache=True, error_model="numpy")
@@ -204,3 +211,9 @@ def advance(xr, xi, rng, nsteps, method, c, ws):
         heun(xr, xi, rng, nsteps, c, ws)
     elif method == EULER:
         euler(xr, xi, rng, nsteps, c, ws)
+    elif method == SPLIT:
+        split(xr, xi, rng, nsteps, c, ws)
+
+
+# the split-step kernel and its factors (last: split.py imports BLOCK, SPLIT and _normals from here)
+from .split import split, split_fields  # noqa: E402
