@@ -1,0 +1,66 @@
+"""Intrinsic loss on every site (Ferrari et al. 2025, SI Eq. 49, SI Fig. 19).
+
+SI Fig. 19 follows the chaotic prethermal profile (Fig. 3) and the RNW (Fig. 5) as an intrinsic
+loss γ_int is switched on at every site: at small γ_int nothing changes, at larger γ_int the
+prethermal domain shrinks and the flat RNW acquires a gradient and is destroyed, at the largest
+the bulk ends near the vacuum. The paper judges this by eye; these are the statistics we test,
+each with a jackknife error over batches of trajectories (one joint resampling per run, from
+``replicate.twa.ness(..., keep_batches=True)``):
+
+* ``xi_n`` — the extent of the high-density domain: :func:`spatial.half_decay_distance`, the
+  distance from the driven site at which n_ℓ first falls below half its maximum;
+* ``n_median`` — the median of n_ℓ over the bulk sites ("most sites near the vacuum": < 1);
+* ``n_mean``, ``relative_change`` — the bulk mean and the least-squares change of n_ℓ across the
+  bulk relative to it (as :func:`rnw.bulk_density`: flat ≈ 0, a gradient falling from the drive
+  < 0);
+* ``V_bulk`` — the circular variance 1 − |⟨e^{iφ_ℓ}⟩| averaged over the bulk (≈ 0.1 in the RNW,
+  which has a phase; near its uniform-phase value ≈ 1 once the RNW is destroyed).
+
+The bulk is the chain without ``edges`` boundary sites at each end.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import stats
+from ..twa import observables as obs
+from ..validate import count
+from .fits import ols
+from .spatial import half_decay_distance
+
+__all__ = ["PROFILE_MOMENTS", "profile_statistics"]
+
+PROFILE_MOMENTS = ("m2", "cos", "sin")
+"""Batch moments :func:`profile_statistics` needs (``keep_batches=PROFILE_MOMENTS``)."""
+
+
+def profile_statistics(ds, *, edges: tuple[int, int] = (5, 5)) -> tuple[dict, dict]:
+    """(values, errors) of the statistics of the module docstring for one NESS Dataset of
+    :func:`replicate.twa.ness` run with ``keep_batches`` (at least :data:`PROFILE_MOMENTS`)."""
+    left, right = (count("edges", e, minimum=0) for e in edges)
+    L = int(ds.sizes["site"])
+    if L - left - right < 3:
+        raise ValueError(f"edges {edges!r} leave fewer than 3 bulk sites of {L}")
+    classical = bool(ds.attrs.get("classical", 0))
+    bulk = slice(left, L - right)
+
+    def one(m2, c, s):
+        n = obs.n_photons(m2, classical)
+        nb = n[bulk]
+        x = np.arange(nb.size, dtype=float)
+        slope, _ = ols(x, nb)
+        return np.array([half_decay_distance(n), np.median(nb), nb.mean(), slope * (nb.size - 1) / nb.mean(),
+                         np.mean(obs.circular_variance(c, s)[bulk])])
+
+    names = ("xi_n", "n_median", "n_mean", "relative_change", "V_bulk")
+
+    def stat(m):
+        m2, c, s = (np.asarray(m[k]) for k in PROFILE_MOMENTS)
+        if m2.ndim == 1:
+            v = one(m2, c, s)
+        else:
+            v = np.stack([one(m2[:, b], c[:, b], s[:, b]) for b in range(m2.shape[1])], axis=-1)
+        return {k: v[i] for i, k in enumerate(names)}
+
+    value, err = stats.jackknife_dataset(ds, stat)
+    return ({k: float(v) for k, v in value.items()}, {k: float(v) for k, v in err.items()})

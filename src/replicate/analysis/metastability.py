@@ -1,0 +1,220 @@
+"""Quench scans for the metastability of the RNW (Ferrari et al. 2025, Fig. 7).
+
+A chain quenched from the vacuum under strong drive first goes through a chaotic transient and
+then locks into the RNW (:mod:`replicate.analysis.survival` for the onset times). Fig. 7 asks how
+this depends on the chain length: the onset time T* grows exponentially with L, beyond a critical
+length L* the quantum (TWA) runs stay chaotic, and the histogram over trajectories of the
+time-averaged n_L goes from unimodal (RNW) through bimodal to unimodal (chaotic). This module
+holds the driver and the statistics that :mod:`survival` and :mod:`bimodality` do not:
+
+* :func:`quench` — one TWA (or classical) quench of a chain, reduced to what Fig. 7 needs: the
+  ensemble n_L(t) with its error, the per-trajectory n_L(t) on the time grid, the onset times
+  (:func:`survival.onset_times`) and the per-trajectory mean n̄_L over the last ``window``
+  (notes §5: the observable of the Fig. 7(c) histograms).
+* :func:`crossing_length` — L*, the length at which the converged fraction by the censoring time
+  falls to ½: a binomial logistic regression logit p_L = a + b(L − L̄) on the per-length counts
+  (Newton / IRLS, Fisher errors), L* = L̄ − a/b, error by the delta method. Model-light: it does
+  not assume exponential waiting times (:func:`survival.critical_length` does).
+* :func:`rate_ratio` — the bend of ln T*(L): the slope of ln T* over the upper half of the
+  lengths divided by the slope over the lower half (weighted least squares on each half), with a
+  parametric-bootstrap error. An exponential law gives 1 (a straight line on a log axis); an
+  onset limited by a front crossing the chain at a finite speed, T* ≈ (L − L₀)/v, gives
+  (L_low − L₀)/(L_high − L₀) < 1; a law faster than exponential gives > 1.
+* :func:`class_mean_ratio` — the ratio of the means of n̄_L over the trajectories of one class
+  (e.g. the chaotic ones) at two lengths, with a bootstrap error over trajectories.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..validate import count, finite_array, positive
+from . import survival
+from .fits import log_line
+
+__all__ = ["Crossing", "Quench", "RateRatio", "class_mean_ratio", "crossing_length", "quench",
+           "rate_ratio"]
+
+
+@dataclass(frozen=True)
+class Quench:
+    """One quench (module docstring). ``n_mean``/``n_err`` (time,): ensemble n_L(t) and its
+    jackknife error; ``n_traj_t`` (time, traj): per-trajectory n_L(t); ``nbar`` (traj,): the mean
+    n_L over the last ``window``; ``onset``: :class:`survival.Onset` (None without a plateau)."""
+
+    L: int
+    F: float
+    classical: bool
+    times: np.ndarray
+    n_mean: np.ndarray
+    n_err: np.ndarray
+    n_traj_t: np.ndarray
+    nbar: np.ndarray
+    window: float
+    onset: survival.Onset | None
+
+    def with_plateau(self, plateau: float, *, hold: float, tolerance: float, smooth: float) -> "Quench":
+        """The same quench with onset times for the RNW value ``plateau`` (criterion of
+        :func:`survival.onset_times`)."""
+        onset = survival.onset_times(self.times, self.n_traj_t, plateau=plateau, window=hold,
+                                     tolerance=tolerance, smooth=smooth)
+        return Quench(self.L, self.F, self.classical, self.times, self.n_mean, self.n_err,
+                      self.n_traj_t, self.nbar, self.window, onset)
+
+    def rnw_like(self, tolerance: float) -> np.ndarray:
+        """Trajectories whose n̄_L lies within ``tolerance`` (relative) of the onset plateau."""
+        if self.onset is None:
+            raise ValueError("no plateau: call with_plateau first")
+        return np.abs(self.nbar - self.onset.plateau) <= tolerance * self.onset.plateau
+
+
+def quench(params, *, n_traj: int, t_final: float, sample_every: float, window: float,
+           seed: int, classical: bool = False, dt: float | None = None, max_halvings: int = 2,
+           plateau: float | None = None, hold: float = 100.0, tolerance: float = 0.1,
+           smooth: float = 20.0) -> Quench:
+    """Quench ``params`` (a :class:`~replicate.chain.ChainParams`) from the vacuum to ``t_final``
+    with :func:`replicate.twa.evolve`, keeping α_L of every trajectory every ``sample_every``.
+    ``classical=True``: Eq. (35) from the same vacuum distribution of initial conditions
+    (``initial_noise=True``), so the classical ensemble has a spread of onset times too.
+    ``plateau`` given: also the onset times (``hold``, ``tolerance``, ``smooth`` as in
+    :func:`survival.onset_times`)."""
+    from .. import twa
+
+    t_final = positive("t_final", t_final)
+    sample_every = positive("sample_every", sample_every)
+    window = positive("window", window)
+    if window >= t_final:
+        raise ValueError(f"window={window!r} must be shorter than t_final={t_final!r}")
+    times = np.round(np.arange(0.0, t_final + 1e-9, sample_every), 9)
+    L = params.L
+    ds = twa.evolve(params, n_traj=n_traj, times=times, dt=dt, seed=seed, classical=classical,
+                    initial_noise=True if classical else None, keep_sites=[L],
+                    max_halvings=max_halvings)
+    half = 0.0 if classical else 0.5
+    n = np.abs(ds["alpha"].values[:, 0, :]) ** 2 - half
+    late = times >= t_final - window - 1e-9
+    out = Quench(L, float(params.F), bool(classical), times, ds.n.values[:, -1],
+                 ds.n_err.values[:, -1], n, n[late].mean(0), float(window), None)
+    if plateau is not None:
+        out = out.with_plateau(plateau, hold=hold, tolerance=tolerance, smooth=smooth)
+    return out
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """L* (``value`` ± ``error``) of :func:`crossing_length` and the logistic fit: slope ``b``
+    (per site, < 0 when the fraction falls with L) ± ``b_err``."""
+
+    value: float
+    error: float
+    b: float
+    b_err: float
+    fraction: float
+
+
+def crossing_length(L, events, n, *, fraction: float = 0.5) -> Crossing:
+    """Length at which the converged fraction ``events``/``n`` crosses ``fraction`` (module
+    docstring). Needs at least two lengths and a fraction that is neither 0 nor 1 everywhere
+    (then the logistic slope is finite); with complete separation (all converged up to some L,
+    none after) the maximum-likelihood slope is infinite: we then add ½ a success and ½ a failure
+    at every length (the Haldane–Anscombe correction), which keeps L* at the separation point."""
+    L = finite_array("L", L)
+    k = finite_array("events", events, nonnegative=True)
+    m = finite_array("n", n, nonnegative=True)
+    if L.ndim != 1 or L.size < 2 or k.shape != L.shape or m.shape != L.shape:
+        raise ValueError("L, events and n must be 1-d arrays of the same length ≥ 2")
+    if np.any(k > m) or np.any(m <= 0):
+        raise ValueError("need 0 ≤ events ≤ n and n > 0 at every length")
+    fraction = positive("fraction", fraction)
+    if fraction >= 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    if np.all(k == 0) or np.all(k == m):
+        raise ValueError("the converged fraction is 0 (or 1) at every length: no crossing")
+    k, m = k + 0.5, m + 1.0                      # Haldane–Anscombe: finite under separation
+    centre = float(np.average(L, weights=m))
+    X = np.stack([np.ones_like(L), L - centre], axis=1)
+    p0 = k.sum() / m.sum()
+    theta = np.array([np.log(p0 / (1 - p0)), 0.0])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(X @ theta)))
+        w = m * p * (1 - p)
+        step = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (k - m * p))
+        theta = theta + step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    p = 1 / (1 + np.exp(-(X @ theta)))
+    cov = np.linalg.inv(X.T @ (X * (m * p * (1 - p))[:, None]))
+    a, b = theta
+    if not b < 0:
+        raise ValueError(f"the converged fraction does not fall with L (logistic slope {b:.3g})")
+    target = np.log(fraction / (1 - fraction))
+    Ls = centre + (target - a) / b
+    g = np.array([-1 / b, -(target - a) / b**2])
+    return Crossing(float(Ls), float(np.sqrt(g @ cov @ g)), float(b), float(np.sqrt(cov[1, 1])),
+                    float(fraction))
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """Slopes of ln T* over the lower and upper halves of the lengths, their ratio ``value`` ±
+    ``error`` (parametric bootstrap), and the lengths of each half."""
+
+    value: float
+    error: float
+    c_low: float
+    c_low_err: float
+    c_high: float
+    c_high_err: float
+    L_low: tuple
+    L_high: tuple
+
+
+def rate_ratio(L, T, T_err, *, n_boot: int = 2000, seed: int = 0) -> RateRatio:
+    """c_high/c_low for per-length onset times ``T`` ± ``T_err`` (module docstring). The lower
+    half is the first ⌈N/2⌉ lengths, the upper half the last ⌈N/2⌉ (they share the middle one
+    when N is odd); each needs ≥ 2 lengths, so N ≥ 3. The error is the standard deviation of the
+    ratio over ``n_boot`` draws of ln T ~ N(ln T, T_err/T), which keeps the correlation through a
+    shared length."""
+    L = finite_array("L", L)
+    T = finite_array("T", T)
+    T_err = finite_array("T_err", T_err)
+    if L.ndim != 1 or L.size < 3 or T.shape != L.shape or T_err.shape != L.shape:
+        raise ValueError("L, T and T_err must be 1-d arrays of the same length ≥ 3")
+    if np.any(T <= 0) or np.any(T_err <= 0) or np.any(np.diff(L) <= 0):
+        raise ValueError("need increasing L and T, T_err > 0")
+    n_boot = count("n_boot", n_boot, minimum=10)
+    h = -(-L.size // 2)
+    lo, hi = slice(0, h), slice(L.size - h, L.size)
+    fl, fh = log_line(L[lo], T[lo], T_err[lo]), log_line(L[hi], T[hi], T_err[hi])
+    if not fl.slope > 0:
+        raise ValueError(f"ln T* does not grow over the lower half of the lengths (slope {fl.slope:.3g})")
+    rng = np.random.default_rng(seed)
+    y = np.log(T) + rng.standard_normal((n_boot, L.size)) * (T_err / T)
+    w = (T / T_err) ** 2
+
+    def slopes(part):
+        x, ww, yy = L[part], w[part], y[:, part]
+        xm = np.sum(ww * x) / ww.sum()
+        return np.sum(ww * (x - xm) * yy, axis=1) / np.sum(ww * (x - xm) ** 2)
+
+    r = slopes(hi) / slopes(lo)
+    r = r[np.isfinite(r)]
+    return RateRatio(float(fh.slope / fl.slope), float(r.std(ddof=1)), float(fl.slope),
+                     float(fl.slope_err), float(fh.slope), float(fh.slope_err),
+                     tuple(L[lo].tolist()), tuple(L[hi].tolist()))
+
+
+def class_mean_ratio(x, y, *, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """(mean(x)/mean(y), bootstrap standard deviation) for two independent samples (e.g. n̄_L of
+    the chaotic trajectories at two lengths), resampling each sample's trajectories."""
+    x, y = finite_array("x", x), finite_array("y", y)
+    if x.ndim != 1 or y.ndim != 1 or x.size < 2 or y.size < 2:
+        raise ValueError("x and y must be 1-d samples of at least 2 values")
+    if not y.mean() > 0:
+        raise ValueError("y must have a positive mean")
+    n_boot = count("n_boot", n_boot, minimum=10)
+    rng = np.random.default_rng(seed)
+    bx = x[rng.integers(0, x.size, (n_boot, x.size))].mean(1)
+    by = y[rng.integers(0, y.size, (n_boot, y.size))].mean(1)
+    return float(x.mean() / y.mean()), float((bx / by).std(ddof=1))

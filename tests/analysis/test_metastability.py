@@ -1,0 +1,92 @@
+"""Fig. 7 statistics: L* by logistic crossing, the bend of ln T*(L), class-mean ratios, quench driver."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from replicate.analysis import metastability as ms
+from replicate.chain import ChainParams
+
+
+def test_crossing_length_recovers_a_logistic_midpoint():
+    L = np.array([10.0, 14, 18, 22, 26, 30])
+    p = 1 / (1 + np.exp(0.5 * (L - 20.0)))
+    n = np.full(L.size, 100000.0)
+    c = ms.crossing_length(L, np.round(p * n), n)
+    assert c.value == pytest.approx(20.0, abs=0.05)
+    assert c.b == pytest.approx(-0.5, rel=0.02)
+    assert 0 < c.error < 0.05
+
+
+def test_crossing_length_is_finite_under_complete_separation():
+    L = np.array([10.0, 20, 30, 40])
+    c = ms.crossing_length(L, [64, 64, 0, 0], [64] * 4)
+    assert 20 < c.value < 30 and np.isfinite(c.error)
+
+
+def test_crossing_length_error_shrinks_with_more_trajectories():
+    L = np.array([10.0, 20, 30])
+    small = ms.crossing_length(L, [60, 32, 4], [64] * 3)
+    big = ms.crossing_length(L, [600, 320, 40], [640] * 3)
+    assert big.error < small.error / 2
+
+
+@pytest.mark.parametrize("events", [[0, 0, 0], [5, 5, 5]])
+def test_crossing_length_rejects_no_crossing(events):
+    with pytest.raises(ValueError):
+        ms.crossing_length([1.0, 2, 3], events, [5, 5, 5])
+
+
+def test_crossing_length_rejects_a_rising_fraction():
+    with pytest.raises(ValueError, match="does not fall"):
+        ms.crossing_length([1.0, 2, 3], [1, 3, 5], [6, 6, 6])
+
+
+def test_rate_ratio_is_one_for_an_exponential_and_below_one_for_a_front():
+    L = np.arange(12.0, 33, 4)
+    T_exp = 3.0 * np.exp(0.2 * L)
+    r = ms.rate_ratio(L, T_exp, 0.02 * T_exp)
+    assert r.value == pytest.approx(1.0, abs=1e-9)
+    assert r.c_low == pytest.approx(0.2) and r.c_high == pytest.approx(0.2)
+    assert 0 < r.error < 0.2
+    T_front = 8.0 * (L - 6.0)
+    f = ms.rate_ratio(L, T_front, 0.02 * T_front)
+    assert f.value < 0.6                      # (L_low − L0)/(L_high − L0) ≈ 0.4
+    assert f.value + 3 * f.error < 1
+
+
+def test_rate_ratio_shares_the_middle_length_when_odd():
+    r = ms.rate_ratio([1.0, 2, 3, 4, 5], np.exp([1.0, 2, 3, 4, 5]), [0.1] * 5)
+    assert r.L_low == (1.0, 2.0, 3.0) and r.L_high == (3.0, 4.0, 5.0)
+
+
+def test_rate_ratio_rejects_bad_input():
+    with pytest.raises(ValueError):
+        ms.rate_ratio([1.0, 2], [1.0, 2], [0.1, 0.1])
+    with pytest.raises(ValueError, match="does not grow"):
+        ms.rate_ratio([1.0, 2, 3, 4], [5.0, 4, 3, 2], [0.1] * 4)
+
+
+def test_class_mean_ratio_and_its_error():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(20, 2, 400), rng.normal(10, 1, 400)
+    r, e = ms.class_mean_ratio(x, y)
+    assert r == pytest.approx(2.0, abs=0.05)
+    expected = 2.0 * np.hypot(2 / 20 / np.sqrt(400), 1 / 10 / np.sqrt(400))
+    assert e == pytest.approx(expected, rel=0.2)
+
+
+def test_quench_records_onsets_and_window_means():
+    """A short strongly driven chain reaches the RNW well within the run (engine, small)."""
+    p = ChainParams(L=8, F=12.0)
+    q = ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1)
+    assert q.n_traj_t.shape == (q.times.size, 16) and q.nbar.shape == (16,)
+    assert np.allclose(q.nbar, q.n_traj_t[q.times >= 150.0 - 1e-9].mean(0))
+    plateau = float(np.median(q.nbar))
+    q = q.with_plateau(plateau, hold=50.0, tolerance=0.1, smooth=10.0)
+    assert q.onset.converged.mean() > 0.8
+    assert q.rnw_like(0.1).mean() > 0.8
+    c = ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1, classical=True,
+                  plateau=plateau, hold=50.0, smooth=10.0)
+    assert c.classical and c.onset is not None
+    assert np.allclose(c.n_mean[-20:].mean(), c.nbar.mean(), rtol=0.1)
