@@ -64,8 +64,9 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
         distribution ("initial conditions in the complex plane", SI): its trajectories differ,
         so its error bars are honest.
     integrator : {"heun", "euler", "split"}
-        Heun (default, stochastic Heun; only conditionally stable for the Kerr term), Euler-Maruyama, or the Strang split step of :mod:`.kernels.split` (exact
-        Kerr, bath and hopping pieces, weak order 2; a dt beyond its range is a ValueError).
+        Stochastic Heun (default; only conditionally stable for the Kerr term), Euler-Maruyama,
+        or the Strang split step of :mod:`.kernels.split` (exact Kerr, bath and hopping pieces,
+        weak order 2; a dt beyond its range is a ValueError).
     alpha0 : array of complex, length L, optional
         Coherent start α(0) = alpha0 + vacuum noise (SI Fig. 9(b)).
     g1_centre : int, optional
