@@ -90,3 +90,35 @@ def test_quench_records_onsets_and_window_means():
                   plateau=plateau, hold=50.0, smooth=10.0)
     assert c.classical and c.onset is not None
     assert np.allclose(c.n_mean[-20:].mean(), c.nbar.mean(), rtol=0.1)
+
+
+def _synthetic(L: int, rate: float, rng, n_traj: int = 200, t_final: float = 400.0) -> ms.Quench:
+    """Trajectories that jump from 10 to the plateau 40 at exponential times of mean 1/rate."""
+    times = np.arange(0.0, t_final + 1e-9, 1.0)
+    T = rng.exponential(1.0 / rate, n_traj)
+    n = np.where(times[:, None] >= T[None, :], 40.0, 10.0)
+    q = ms.Quench(L, 1.0, False, times, n.mean(1), n.std(1) / np.sqrt(n_traj), n, n[-50:].mean(0), 50.0, None)
+    return q.with_plateau(40.0, hold=20.0, tolerance=0.1, smooth=0.0)
+
+
+def test_length_scan_recovers_an_exponential_growth_of_the_onset_time():
+    rng = np.random.default_rng(3)
+    c, A = 0.15, 10.0
+    runs = {L: _synthetic(L, 1.0 / (A * np.exp(c * L)), rng) for L in (4, 8, 12, 16)}
+    scan = ms.length_scan(runs, resolution=1.0)
+    assert list(scan.L) == [4, 8, 12, 16] and scan.n.tolist() == [200] * 4
+    assert abs(scan.mle.c - c) < 3 * scan.c_err
+    assert abs(scan.wls.c - c) < 3 * scan.wls.c_err + 0.02
+    assert scan.ratio is not None and abs(scan.ratio.value - 1.0) < 3 * scan.ratio.error + 0.1
+    # the converged fraction by the censoring time t_c crosses ½ where A e^{cL} = t_c / ln 2
+    t_c = scan.summary[16].censor_time
+    L_half = np.log(t_c / (A * np.log(2.0))) / c
+    assert scan.Lstar is not None and abs(scan.Lstar.value - L_half) < 3 * scan.Lstar.error
+
+
+def test_length_scan_needs_onset_times():
+    rng = np.random.default_rng(0)
+    q = _synthetic(4, 0.1, rng)
+    bare = ms.Quench(q.L, q.F, q.classical, q.times, q.n_mean, q.n_err, q.n_traj_t, q.nbar, q.window, None)
+    with pytest.raises(ValueError, match="onset"):
+        ms.length_scan({4: bare}, resolution=1.0)

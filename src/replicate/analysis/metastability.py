@@ -33,8 +33,8 @@ from ..validate import count, finite_array, positive
 from . import survival
 from .fits import log_line
 
-__all__ = ["Crossing", "Quench", "RateRatio", "class_mean_ratio", "crossing_length", "quench",
-           "rate_ratio"]
+__all__ = ["Crossing", "LengthScan", "Quench", "RateRatio", "class_mean_ratio", "crossing_length",
+           "length_scan", "quench", "rate_ratio"]
 
 
 @dataclass(frozen=True)
@@ -218,3 +218,54 @@ def class_mean_ratio(x, y, *, n_boot: int = 2000, seed: int = 0) -> tuple[float,
     bx = x[rng.integers(0, x.size, (n_boot, x.size))].mean(1)
     by = y[rng.integers(0, y.size, (n_boot, y.size))].mean(1)
     return float(x.mean() / y.mean()), float((bx / by).std(ddof=1))
+
+
+@dataclass(frozen=True)
+class LengthScan:
+    """Onset statistics of quenches at several lengths (:func:`length_scan`)."""
+
+    summary: dict                      # L -> survival.OnsetSummary
+    L: np.ndarray                      # every length
+    events: np.ndarray                 # converged trajectories per length
+    exposure: np.ndarray               # total time at risk per length
+    n: np.ndarray                      # trajectories per length
+    mle: survival.Growth               # exponential-survival fit of T*(L) (Fisher errors)
+    c_err: float                       # its rate error × max(1, √(deviance/dof))
+    L_med: np.ndarray                  # lengths with a finite Kaplan-Meier median and upper bound
+    T_med: np.ndarray                  # those medians
+    T_med_err: np.ndarray              # their errors (at least one sampling interval)
+    wls: survival.Growth | None        # weighted fit of ln T_med(L) (≥ 2 medians)
+    ratio: RateRatio | None            # slope ratio of ln T_med, upper ÷ lower lengths (≥ 3 medians)
+    Lstar: Crossing | None             # L* where the converged fraction crosses ½, if it does
+
+
+def length_scan(runs: dict, *, resolution: float) -> LengthScan:
+    """Onset statistics of ``runs`` (L -> :class:`Quench` with onset times) along L.
+
+    The exponential-survival model T* = A e^{cL} (:func:`survival.growth_mle`) is fitted to all
+    lengths; when it misfits (deviance > dof) its rate error is inflated by √(deviance/dof). The
+    Kaplan–Meier medians (error at least ``resolution``, the time grid) get a weighted
+    log-linear fit and, with three or more, the slope ratio of :func:`rate_ratio`. L* comes from
+    :func:`crossing_length` when some but not all trajectories converged and the longest chain
+    did not converge entirely.
+    """
+    Ls = sorted(runs)
+    if any(runs[L].onset is None for L in Ls):
+        raise ValueError("every quench needs onset times (Quench.with_plateau)")
+    summ = {L: survival.onset_summary(runs[L].onset) for L in Ls}
+    L = np.array(Ls, float)
+    events = np.array([summ[k].events for k in Ls])
+    exposure = np.array([summ[k].exposure for k in Ls])
+    n = np.array([summ[k].n for k in Ls])
+    mle = survival.growth_mle(L, events, exposure)
+    c_err = mle.c_err * max(1.0, float(np.sqrt(mle.statistic / max(mle.dof, 1))))
+    ok = [k for k in Ls if np.isfinite(summ[k].median) and np.isfinite(summ[k].median_high)]
+    L_med = np.array(ok, float)
+    T_med = np.array([summ[k].median for k in ok])
+    T_err = np.array([max(summ[k].median_err, resolution) for k in ok])
+    wls = survival.growth_wls(L_med, T_med, T_err) if len(ok) >= 2 else None
+    ratio = rate_ratio(L_med, T_med, T_err) if len(ok) >= 3 else None
+    crosses = 0 < events.sum() < n.sum() and events[-1] < n[-1]
+    Lstar = crossing_length(L, events, n) if crosses else None
+    return LengthScan(summ, L, events, exposure, n, mle, c_err, L_med, T_med, T_err, wls, ratio, Lstar)
+
