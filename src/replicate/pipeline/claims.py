@@ -8,17 +8,7 @@ not checkable in this profile (:meth:`Ledger.skip`). The verdicts come from the 
 never from the chapter: thresholds live in one place and are set before the data exist; a
 threshold changed after seeing data is declared with ``posthoc="why"`` and the row says so.
 
-Verdicts (σ = the measurement's standard error, a resampled error for every stochastic number)
---------------------------------------------------------------------------------------------
-``reproduced``      the test passes beyond the errors: for a bound, the whole interval
-                    measured ± 2σ is inside the bounds; for a comparison with a target, the
-                    interval lies within the tolerance band (an equivalence test, |x − t| + 2σ ≤ tol);
-``not reproduced``  the measurement contradicts the claim beyond the errors (measured ± 2σ is
-                    entirely outside the bounds, or |x − t| − 2σ > tol);
-``inconclusive``    neither: the errors are too large to decide, or the test also passes on
-                    its control (it does not discriminate);
-``partly``          a judged, qualitative partial agreement (the note says why);
-``not checked``     the claim cannot be checked in this profile (the note says what would).
+Verdicts: :mod:`.verdicts` (the declared tests and how a measurement ± error is judged).
 
 Kinds
 -----
@@ -41,74 +31,17 @@ point prediction). The scorecard's headline counts discriminating paper claims o
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
-REPRODUCED = "reproduced"
-PARTLY = "partly"
-NOT_REPRODUCED = "not reproduced"
-INCONCLUSIVE = "inconclusive"
-NOT_CHECKED = "not checked"
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE, NOT_CHECKED)
+from .verdicts import (INCONCLUSIVE, NOT_CHECKED, NOT_REPRODUCED, PARTLY, POINT_PREDICTION,
+                       REPRODUCED, VERDICTS, Criterion, finite_or_none, fmt)
+
 PAPER, CHECK, EXTENSION = "paper", "check", "extension"
 KINDS = (PAPER, CHECK, EXTENSION)
-N_SIGMA = 2.0
-POINT_PREDICTION = 0.2  # relative tolerance up to which a comparison with a paper number discriminates
+
 LEDGER_SUFFIX = ".claims.json"
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """A declared test: a comparison ``|x − target| ≤ tolerance`` or bounds ``lower < x < upper``,
-    or ``judged`` (a qualitative statement whose verdict the chapter gives with a reason)."""
-
-    target: float | None = None
-    tolerance: float | None = None
-    lower: float | None = None
-    upper: float | None = None
-    judged: bool = False
-
-    def __post_init__(self) -> None:
-        for name in ("target", "tolerance", "lower", "upper"):
-            _finite_or_none(getattr(self, name), name)
-        compare = self.target is not None or self.tolerance is not None
-        bound = self.lower is not None or self.upper is not None
-        if self.judged and (compare or bound):
-            raise ValueError("a judged test has no target, tolerance or bounds")
-        if not self.judged and compare == bound:
-            raise ValueError("a test needs either target and tolerance, or lower and/or upper")
-        if compare and (self.target is None or self.tolerance is None or self.tolerance < 0):
-            raise ValueError("a comparison needs a target and a tolerance >= 0")
-        if self.lower is not None and self.upper is not None and self.lower >= self.upper:
-            raise ValueError(f"lower={self.lower!r} must be below upper={self.upper!r}")
-
-    def verdict(self, measured: float, error: float) -> str:
-        """The verdict of the module docstring for ``measured`` ± ``error``."""
-        if self.judged:
-            raise ValueError("a judged test has no automatic verdict")
-        k = N_SIGMA * error
-        if self.target is not None:
-            dev = abs(measured - self.target)
-            if dev + k <= self.tolerance:
-                return REPRODUCED
-            return NOT_REPRODUCED if dev - k > self.tolerance else INCONCLUSIVE
-        inside = ((self.lower is None or measured - k > self.lower)
-                  and (self.upper is None or measured + k < self.upper))
-        outside = ((self.lower is not None and measured + k < self.lower)
-                   or (self.upper is not None and measured - k > self.upper))
-        return REPRODUCED if inside else NOT_REPRODUCED if outside else INCONCLUSIVE
-
-    def describe(self) -> str:
-        if self.judged:
-            return "judged"
-        if self.target is not None:
-            return f"|x − {_fmt(self.target)}| ± {N_SIGMA:g}σ ≤ {_fmt(self.tolerance)}"
-        lo = "" if self.lower is None else f"{_fmt(self.lower)} < "
-        hi = "" if self.upper is None else f" < {_fmt(self.upper)}"
-        return f"{lo}x ± {N_SIGMA:g}σ{hi}"
 
 
 @dataclass(frozen=True)
@@ -171,27 +104,6 @@ class _Declared:
     note: str
 
 
-def _finite_or_none(x: Any, name: str) -> float | None:
-    if x is None:
-        return None
-    if isinstance(x, bool):
-        raise ValueError(f"{name} must be a finite number, got {x!r}")
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    return x
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e4:
-        return f"{x:.4g}"
-    return f"{x:.3e}"
-
-
 @dataclass
 class Ledger:
     """The claims of one chapter.
@@ -241,7 +153,7 @@ class Ledger:
         return self.declared[key]
 
     def _error(self, d: _Declared, key: str, error: float | None) -> float:
-        e = _finite_or_none(error, f"error of {key!r}")
+        e = finite_or_none(error, f"error of {key!r}")
         if d.exact:
             if e not in (None, 0.0):
                 raise ValueError(f"claim {key!r} is declared exact but has an error {e!r}")
@@ -258,7 +170,7 @@ class Ledger:
         d = self._take(key)
         if d.test.judged:
             raise ValueError(f"claim {key!r} is judged: use judge()")
-        m = _finite_or_none(measured, f"measured value of {key!r}")
+        m = finite_or_none(measured, f"measured value of {key!r}")
         if m is None:
             raise ValueError(f"claim {key!r} needs a measured value")
         e = self._error(d, key, error)
@@ -270,7 +182,7 @@ class Ledger:
         if control is not None:
             if not d.control:
                 raise ValueError(f"claim {key!r} has no declared control")
-            c_val = _finite_or_none(control[0], f"control value of {key!r}")
+            c_val = finite_or_none(control[0], f"control value of {key!r}")
             c_err = self._error(d, key + " (control)", control[1])
             c_verdict = d.test.verdict(c_val, c_err)
         notes = [note or d.note]
@@ -293,7 +205,7 @@ class Ledger:
             raise ValueError(f"verdict must be one of {VERDICTS[:4]}, got {verdict!r}")
         if not note.strip():
             raise ValueError(f"a judged verdict needs a note saying why ({key!r})")
-        m = _finite_or_none(measured, f"measured value of {key!r}")
+        m = finite_or_none(measured, f"measured value of {key!r}")
         e = None if error is None else self._error(d, key, error)
         return self._add(key, d, m, e, verdict, None, None, "", False, note)
 
@@ -317,8 +229,8 @@ class Ledger:
         """Record a number the figure shows (``error=None`` for an exact number)."""
         if any(v.key == key for v in self.values):
             raise ValueError(f"value {key!r} is recorded twice")
-        v = _finite_or_none(value, f"value {key!r}")
-        e = _finite_or_none(error, f"error of value {key!r}")
+        v = finite_or_none(value, f"value {key!r}")
+        e = finite_or_none(error, f"error of value {key!r}")
         if v is None or (e is not None and e < 0):
             raise ValueError(f"value {key!r} needs a finite value and an error >= 0 or None")
         rec = Value(self.chapter, key, what, v, e, self.profile)
@@ -360,7 +272,7 @@ class Ledger:
 def _value(m: float | None, e: float | None) -> str:
     if m is None:
         return "–"
-    return _fmt(m) if e is None else f"{_fmt(m)} ± {_fmt(e)}"
+    return fmt(m) if e is None else f"{fmt(m)} ± {fmt(e)}"
 
 
 def claims_markdown(claims: list[Claim], with_chapter: bool = False) -> str:

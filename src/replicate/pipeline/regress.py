@@ -24,7 +24,8 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .claims import LEDGER_SUFFIX, N_SIGMA as TEST_SIGMA, Claim, Value, load, load_values
+from .claims import LEDGER_SUFFIX, Claim, Value, load, load_values
+from .verdicts import N_SIGMA as TEST_SIGMA
 
 N_SIGMA = 5.0
 BORDER_SIGMA = 3.0
