@@ -9,7 +9,7 @@ PROFILE ?= quick
 JOBS ?= 2
 # the sensitivity job's chapters in CI: one per engine driver (ness, evolve/RNW, otoc, exact
 # dimer, momentum histograms, autocorrelation); `replicate check sensitivity` alone runs every
-# Ferrari chapter (about 9 min on 2 cores)
+# Ferrari chapter (seventeen, about 10 min on 2 cores)
 SENSITIVITY ?= ferrari-fig1 ferrari-fig5 ferrari-fig8 ferrari-fig9 ferrari-fig14 ferrari-fig16
 STAGE := STAGE_LOG=$(CURDIR)/_build/stages.log bash .ci/stage
 export PYTHONHASHSEED := 0
