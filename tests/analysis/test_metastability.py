@@ -122,3 +122,105 @@ def test_length_scan_needs_onset_times():
     bare = ms.Quench(q.L, q.F, q.classical, q.times, q.n_mean, q.n_err, q.n_traj_t, q.nbar, q.window, None)
     with pytest.raises(ValueError, match="onset"):
         ms.length_scan({4: bare}, resolution=1.0)
+
+
+def test_length_scan_prints_its_fits_and_draws_them():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(4)
+    runs = {L: _synthetic(L, 1.0 / (10.0 * np.exp(0.15 * L)), rng) for L in (4, 8, 12, 16, 20, 24, 28, 32)}
+    scan = ms.length_scan(runs, resolution=1.0)                       # half converge near L = 26
+    text = str(scan)
+    assert f"c = {scan.mle.c:.3f} ± {scan.c_err:.3f}/site" in text
+    assert f"rate ratio {scan.ratio.value:.2f}" in text
+    assert str(scan.Lstar) in text and "beyond the grid" not in text
+    assert scan.per_length() in text and f"L=4: {scan.summary[4].events}/200" in text
+    fig, ax = plt.subplots()
+    scan.plot(ax, marker="s", label="synthetic")
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert any(lab.startswith("  medians: $c=") for lab in labels)
+    assert any(lab.startswith("  survival MLE: $c=") for lab in labels)
+    vertical = [ln for ln in ax.get_lines() if np.ptp(np.asarray(ln.get_xdata(), float)) == 0]
+    assert len(vertical) == 1 and np.asarray(vertical[0].get_xdata(), float)[0] == pytest.approx(scan.Lstar.value)
+    fig, ax = plt.subplots()
+    colour = scan.plot(ax, label="F=12", control=True)
+    assert colour == "0.5" and ax.containers[0].get_label() == "F=12 (control)"
+    assert not [ln for ln in ax.get_lines() if np.ptp(np.asarray(ln.get_xdata(), float)) == 0]
+    plt.close("all")
+    short = ms.length_scan({L: runs[L] for L in (4, 8, 12, 16)}, resolution=1.0)
+    assert "L* beyond the grid" in str(short)                         # its crossing lies above L = 16
+
+
+def test_crossing_str():
+    assert str(ms.Crossing(24.876, 0.141, -1.0, 0.1, 0.5)) == "L* = 24.88 ± 0.14"
+
+
+def _with_nbar(q: ms.Quench, nbar) -> ms.Quench:
+    import dataclasses
+    return dataclasses.replace(q, nbar=np.asarray(nbar, float))
+
+
+def test_class_mean_excess_compares_one_class_at_two_lengths():
+    rng = np.random.default_rng(5)
+    base = _synthetic(4, 0.1, rng, n_traj=400)                        # plateau 40, band ±4
+    chaotic_a = np.r_[rng.normal(20.0, 1.0, 200), np.full(200, 40.0)]
+    chaotic_b = np.r_[rng.normal(10.0, 1.0, 200), np.full(200, 40.0)]
+    a, b = _with_nbar(base, chaotic_a), _with_nbar(base, chaotic_b)
+    r, e = ms.class_mean_excess(a, b, rnw=False, tolerance=0.1, seed=1)
+    assert r == pytest.approx(1.0, abs=0.05) and 0 < e < 0.05
+    r, e = ms.class_mean_excess(a, b, rnw=True, tolerance=0.1, seed=1)
+    assert r == pytest.approx(0.0, abs=1e-12)
+
+
+def test_coexistence_counts_converged_and_chaotic_runs_and_sees_two_modes():
+    rng = np.random.default_rng(6)
+    q = _synthetic(10, 1.0 / 300.0, rng, n_traj=300)                  # about half converge by t_c
+    c = _synthetic(10, 1.0 / 30.0, rng, n_traj=300)                   # nearly all converge
+    bimodal = np.r_[rng.normal(15.0, 1.5, 150), rng.normal(40.0, 1.0, 150)]
+    q = _with_nbar(q, bimodal)
+    co = ms.coexistence({10: q}, {10: c}, tolerance=0.1, seed=2)[10]
+    assert co.twa.k == int(q.onset.converged.sum()) and co.twa.n == 300
+    assert co.classical.k == int(c.onset.converged.sum()) and co.classical.value > 0.9
+    assert co.chaotic.k == 150                                        # the mode at 15 is outside 40 ± 4
+    assert co.sarle.value > 5 / 9 and co.mixture.n_modes == 2
+    assert str(co).startswith(f"L = 10: TWA {co.twa.k}/300 converged, classical {co.classical.k}/300")
+    alone = ms.coexistence({10: q}, tolerance=0.1, seed=2)[10]
+    assert alone.classical is None and "classical" not in str(alone)
+
+
+def test_smallest_drop_of_Lstar():
+    a, b, c = (ms.Crossing(v, e, -1.0, 0.1, 0.5) for v, e in ((60.0, 1.0), (36.0, 0.5), (34.0, 0.3)))
+    d, err = ms.smallest_drop([a, b, c])
+    assert d == pytest.approx(2.0) and err == pytest.approx(np.hypot(0.5, 0.3))
+    assert ms.smallest_drop([a, None, c]) is None
+    assert ms.smallest_drop([a]) is None
+    assert ms.smallest_drop([c, a])[0] == pytest.approx(-26.0)       # L* rising: negative
+
+
+def test_fraction_and_sarle_pairs_and_nbar_mean():
+    from replicate.analysis import bimodality, survival
+    f = survival.converged_fraction(np.array([True, False, True, True]))
+    assert f.pair == (f.value, f.error) and f.value == 0.75
+    s = bimodality.sarle_coefficient(np.r_[np.zeros(50), np.ones(50)] + np.linspace(0, 0.1, 100))
+    assert s.pair == (s.value, s.error)
+    q = _with_nbar(_synthetic(4, 0.1, np.random.default_rng(0), n_traj=4), [1.0, 2.0, 3.0, 4.0])
+    m, e = q.nbar_mean()
+    assert m == 2.5 and e == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+
+
+def test_quantum_gap_nbar_median_and_ratio_pair():
+    rng = np.random.default_rng(7)
+    q = _synthetic(10, 1.0 / 300.0, rng, n_traj=300)                  # TWA-like: about half converge
+    c = _synthetic(10, 1.0 / 30.0, rng, n_traj=300)                   # classical-like: nearly all
+    co = ms.coexistence({10: q}, {10: c}, tolerance=0.1, seed=0)[10]
+    gap, err = co.quantum_gap
+    assert gap == pytest.approx(co.classical.value - co.twa.value)
+    assert err == pytest.approx(np.hypot(co.classical.error, co.twa.error)) and gap > 5 * err
+    with pytest.raises(ValueError, match="no classical"):
+        ms.coexistence({10: q}, tolerance=0.1)[10].quantum_gap
+    m = _with_nbar(q, [1.0, 2.0, 10.0, 4.0])
+    assert m.nbar_median() == pytest.approx((3.0, np.std([1.0, 2.0, 10.0, 4.0]) / 2))
+    r = ms.rate_ratio([1.0, 2, 3, 4], np.exp([1.0, 2, 3, 4]), [0.1] * 4)
+    assert r.pair == (r.value, r.error)

@@ -198,3 +198,34 @@ def test_eps_scan_forks_the_same_ness_with_each_kick():
     assert np.all(scan["D"].sel(eps=0.0).values == 0.0)          # no kick, same noise: no distance
     assert np.all(scan["D"].sel(eps=1e-2).isel(tau=1).values > 0)
     assert scan["batch_count"].dims == ("batch",)
+
+
+def _scan_at_zero(D11, others, eps_values):
+    """An ε-scan-like Dataset with only D(eps, tau=0, site)."""
+    D = np.zeros((len(eps_values), 2, 3))
+    D[:, 0, 0] = D11
+    D[:, 0, 1:] = others
+    return xr.Dataset({"D": (("eps", "tau", "site"), D)},
+                      coords={"eps": list(eps_values), "tau": [0.0, 1.0], "site": [1, 2, 3]})
+
+
+def test_initial_condition_measures_the_kick():
+    eps = np.array([1e-2, 1e-1])
+    exact = _scan_at_zero(1 - np.cos(eps), 0.0, eps)
+    assert oa.initial_condition([exact]) == pytest.approx((0.0, 0.0), abs=1e-12)
+    off = _scan_at_zero((1 - np.cos(eps)) * np.array([1.0, 1.5]), np.array([[0.0, 0.0], [0.0, 3e-3]]), eps)
+    kicked, others = oa.initial_condition([exact, off])
+    assert kicked == pytest.approx(0.5) and others == pytest.approx(3e-3)
+
+
+def test_kick_scan_starts_from_the_kick():
+    """A small real scan (engine): at τ = 0 the replicas differ by the kick only."""
+    from replicate.chain import ChainParams
+
+    eps = (1e-3, 1e-1)
+    ds = oa.kick_scan(ChainParams(L=4, F=3.0), eps, n_traj=8, t_relax=5.0, tau_max=2.0,
+                      grid=(0.5, 1.0, 1.0), seed=1)
+    assert list(ds["eps"].values) == list(eps)
+    assert np.allclose(ds["tau"].values, oa.tau_grid(2.0, 0.5, 1.0, 1.0))
+    kicked, others = oa.initial_condition([ds])
+    assert kicked < 1e-9 and others == 0.0

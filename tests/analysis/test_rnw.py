@@ -191,3 +191,50 @@ def test_bulk_density_rejects_bad_input():
         rnw.bulk_density(-n)
     with pytest.raises(ValueError, match="sample"):
         rnw.bulk_density(n[:, 0])
+
+
+def _quench_run(L=40, n_traj=64, seed=0):
+    """An evolve-like run: every trajectory is a random-phase chaotic state (|α|² ≈ 4) until its
+    onset time, then the RNW α_ℓ = 6 e^{iKℓ} with a little noise. Onsets uniform in [40, 120]."""
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+    times = np.arange(0.0, 400.0 + 1e-9, 2.0)
+    onset = rng.uniform(40.0, 120.0, n_traj)
+    ell = np.arange(1, L + 1)
+    chaos = 2.0 * np.exp(2j * np.pi * rng.random((times.size, L, n_traj)))
+    wave = 6.0 * np.exp(1j * K30 * ell)[None, :, None] + 0.05 * (rng.standard_normal((times.size, L, n_traj))
+                                                                + 1j * rng.standard_normal((times.size, L, n_traj)))
+    a = np.where(times[:, None, None] >= onset[None, None, :], wave, chaos)
+    ds = xr.Dataset({"alpha": (("time", "site", "traj"), a)}, coords={"time": times, "site": ell})
+    return ds, onset
+
+
+def test_quench_state_recovers_onsets_wavelength_density_and_phase_order():
+    ds, onset = _quench_run()
+    q = rnw.quench_state(ds, classical=True, rnw_from=250.0, transient=(0.1, 0.3), hold=50.0, smooth=0.0)
+    assert np.all(np.abs(q.onset.T - onset) <= 2.0)                  # on the 2-unit time grid
+    assert q.T_med == pytest.approx(np.median(onset), abs=4.0)
+    times = ds["time"].values
+    assert np.array_equal(q.early, (times >= 0.1 * q.T_med) & (times <= 0.3 * q.T_med))
+    assert q.lam.wavelength == pytest.approx(30.0, rel=0.01) and q.lam.pair == (q.lam.wavelength, q.lam.wavelength_err)
+    assert q.rnw.mean == pytest.approx(36.0 + 0.005, rel=1e-3) and abs(q.rnw.relative_change) < 0.01
+    assert q.tr.mean == pytest.approx(4.0, rel=1e-6)                  # before every onset: the chaotic state
+    assert q.rnw.mean_pair == (q.rnw.mean, q.rnw.mean_err) and q.tr.change_pair[0] == q.tr.relative_change
+    assert q.V_rnw[0] < 0.01 and q.V_tr[0] > 0.8                      # locked phase vs random phase
+    assert str(q).startswith(f"T_med = {q.T_med:.0f}, λ = 30.")
+    assert np.allclose(np.diff(q.phase), K30, atol=1e-3)              # the unwrapped phase of the wave
+    assert np.allclose(q.n_rnw[0], q.rnw.mean, rtol=1e-3)
+    assert np.all((q.n_rnw[1] > 0.002) & (q.n_rnw[1] < 0.02))        # 0.6/√(75·64) ≈ 0.009
+    assert np.allclose(q.n_tr[0], 4.0) and np.allclose(q.n_tr[1], 0.0, atol=1e-12)
+    twa = rnw.quench_state(ds, classical=False, rnw_from=250.0, transient=(0.1, 0.3), hold=50.0, smooth=0.0)
+    assert twa.rnw.mean == pytest.approx(q.rnw.mean - 0.5)             # the Wigner ordering −½
+
+
+def test_quench_state_falls_back_to_the_rnw_window_without_a_median_onset():
+    ds, _ = _quench_run(n_traj=16)
+    rng = np.random.default_rng(1)
+    shape = ds["alpha"].shape                                         # strongly fluctuating |α|: never a plateau
+    chaos = ds.assign(alpha=(("time", "site", "traj"), rng.uniform(0.4, 3.6, shape) * np.exp(2j * np.pi * rng.random(shape))))
+    q = rnw.quench_state(chaos, classical=True, rnw_from=250.0, transient=(0.1, 0.3), hold=50.0, smooth=0.0)
+    assert q.T_med == 250.0                                           # no trajectory locks

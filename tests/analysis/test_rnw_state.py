@@ -140,3 +140,52 @@ def test_reduce_evolve_matches_the_engine_and_chunks_concatenate():
     assert not np.allclose(two["moments"].values[..., 16:], red["moments"].values[..., 16:])
     with pytest.raises(ValueError, match="keep_sites"):
         rs.reduce_evolve(twa.evolve(p, n_traj=4, times=times[:3], keep_sites=[1]), windows=win, centre=3)
+
+
+def test_signature_table_matches_the_joint_jackknife_and_prints_every_scalar():
+    alpha, _ = arcs(L=20, sigma=np.linspace(0.2, 0.9, 20))
+    point, _ = arcs(L=20, sigma=np.full(20, 0.02), s_r=0.3, seed=1)
+    times = np.arange(alpha.shape[0], dtype=float)
+    ra, rp = (rs.reduce_evolve(fake_run(a, times), windows={"w": (0.0, 19.0)}, centre=10) for a in (alpha, point))
+    kw = dict(sites=(4, 8, 12, 16), centre=10, edges=(2, 2))
+    table = rs.signature_table({"arc": (ra, "w"), "point": (rp, "w")}, **kw)
+    v, e = rs.jackknife_windows(lambda o: {k + "_pt": x for k, x in rs.signatures(o[1], **kw).items()},
+                                [(ra, "w"), (rp, "w")])
+    assert table["V_change", "point"] == pytest.approx((float(v["V_change_pt"]), float(e["V_change_pt"])))
+    assert table["arc_min", "arc"][0] > 3 and table["arc_min", "point"][0] < 1
+    assert table.names == ("arc", "point") and "g1_drop" in table.keys and "V_step" in table.keys
+    rows = str(table).splitlines()
+    assert len(rows) == len(table.keys) and rows[0].startswith("V_change")
+    assert f"arc {table.value['V_change', 'arc']:.4g} ± " in rows[0]
+
+
+def test_bulk_drift_is_zero_for_a_stationary_state_and_sees_a_step():
+    L, n_t = 12, 40
+    alpha, _ = arcs(L=L, n_t=n_t, sigma=np.full(L, 0.3))
+    later, _ = arcs(L=L, n_t=n_t, sigma=np.full(L, 0.9), seed=2)
+    times = np.arange(n_t, dtype=float)
+    windows = {"first": (0.0, 19.0), "second": (20.0, 39.0)}
+    flat = rs.reduce_evolve(fake_run(alpha, times), windows=windows, centre=6)
+    d, err = rs.bulk_drift(flat, "first", "second", edges=(1, 1))
+    assert abs(d) < 4 * err and err > 0
+    step = rs.reduce_evolve(fake_run(np.concatenate([alpha[:20], later[20:]]), times), windows=windows, centre=6)
+    d, err = rs.bulk_drift(step, "first", "second", edges=(1, 1))
+    expected = np.exp(-0.3**2 / 2) - np.exp(-0.9**2 / 2)         # V = 1 − e^{−σ²/2} rises by this
+    assert d == pytest.approx(expected, rel=0.1) and d > 10 * err
+
+
+def test_onsets_of_a_reduced_run():
+    """Trajectories that jump from n ≈ 2 to the plateau 30 at known times."""
+    times = np.arange(0.0, 300.0 + 1e-9, 1.0)
+    jumps = np.array([20.0, 50.0, 120.0, 400.0])               # the last never arrives
+    n = np.where(times[:, None] >= jumps[None, :], 30.0, 2.0)
+    ds = xr.Dataset({"n_last": (("time", "traj"), n)}, coords={"time": times, "traj": np.arange(4)})
+    onset = rs.onsets(ds, after=250.0, window=50.0, smooth=0.0)
+    assert onset.plateau == 30.0
+    assert np.allclose(onset.T[:3], jumps[:3]) and np.isnan(onset.T[3])
+
+
+def test_at_site_reads_a_profile_and_its_error():
+    p = xr.Dataset({"n": ("site", [1.0, 2.0, 3.0]), "n_err": ("site", [0.1, 0.2, 0.3])}, coords={"site": [1, 2, 3]})
+    assert rs.at_site(p, "n", 2) == (2.0, 0.2)
+    assert rs.at_site(p, "n", 3) == (3.0, 0.3)

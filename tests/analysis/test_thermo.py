@@ -247,3 +247,93 @@ def test_eq47_table_joint_jackknife_and_log_ratio():
     assert one["G1"] == pytest.approx(v["G1_1"]) and one_err["G1"] == pytest.approx(e["G1_1"])
     r, re = ac.log10_ratio(1.0, 0.1, 0.001, 0.0001)
     assert r == pytest.approx(3.0) and re == pytest.approx(np.hypot(0.1, 0.1) / np.log(10))
+
+
+def _sizes(pre, non, th_, err=1.0):
+    return ({"nonthermal": non, "prethermal": pre, "thermal": th_},
+            {"nonthermal": err, "prethermal": 2 * err, "thermal": err})
+
+
+def test_domain_series_share_and_summary():
+    sizes = {40: _sizes(30.0, 6.0, 4.0), 20: _sizes(12.0, 5.0, 3.0)}
+    Ls, v, e = thermo.domain_series(sizes, "prethermal")
+    assert Ls.tolist() == [20, 40] and v.tolist() == [12.0, 30.0] and e.tolist() == [2.0, 2.0]
+    with pytest.raises(ValueError, match="domain"):
+        thermo.domain_series(sizes, "hot")
+    share, err = thermo.domain_share(sizes[40], 40)
+    assert share == pytest.approx(10 / 40) and err == pytest.approx(np.sqrt(2) / 40)
+    assert thermo.domain_share(sizes[40], 40, domains=("prethermal",)) == pytest.approx((0.75, 2 / 40))
+    rows = thermo.domain_summary(sizes).splitlines()
+    assert rows[0] == "L = 40: nonthermal 6 ± 1.0, prethermal 30 ± 2.0, thermal 4 ± 1.0"
+    assert len(rows) == 2
+
+
+def _norm_profile():
+    """A local_profile-like Dataset: norm / noise = (model index + 1) × site, noise 2, error 0.5."""
+    sites = np.arange(1, 7)
+    mods = ["gibbs", "gaussian"]
+    ratio = np.outer([1.0, 2.0], sites)
+    return xr.Dataset({"norm": (("model", "site"), 2.0 * ratio), "norm_noise": (("model", "site"), np.full((2, 6), 2.0)),
+                       "norm_err": (("model", "site"), np.full((2, 6), 1.0)),
+                       "circular_variance": ("site", np.array([0.1, 0.5, 0.95, 0.95, 0.99, 0.99]))},
+                      coords={"model": mods, "site": sites})
+
+
+def test_symmetric_median_uses_only_symmetric_sites():
+    p = _norm_profile()
+    med = thermo.symmetric_median(p, V_sym=0.9, models=("gibbs", "gaussian"))
+    assert med["gibbs"][0] == pytest.approx(4.5) and med["gaussian"][0] == pytest.approx(9.0)   # sites 3..6
+    assert med["gibbs"][1] == pytest.approx(np.sqrt(np.pi / 2) * 0.5 / 2)
+    with pytest.raises(ValueError, match="no site"):
+        thermo.symmetric_median(p, V_sym=0.999, models=("gibbs",))
+
+
+def test_norm_extreme_selects_models_and_sites():
+    ratio, err = thermo.norm_ratio(_norm_profile())
+    v, e = thermo.norm_extreme(ratio, err, "max", model=["gibbs", "gaussian"], sites=[2, 3], n_resamples=200)
+    assert v == pytest.approx(6.0) and 0 < e < 1.0               # gaussian at site 3
+    v, _ = thermo.norm_extreme(ratio, err, "min", model="gaussian", sites=[5, 6], n_resamples=200)
+    assert v == pytest.approx(10.0)
+    same = thermo.extreme(ratio.sel(model="gibbs", site=[4]).values, err.sel(model="gibbs", site=[4]).values, "max",
+                          n_resamples=50, seed=3)
+    assert thermo.norm_extreme(ratio, err, "max", model="gibbs", sites=[4], n_resamples=50, seed=3) == same
+
+
+def test_histogram_mismatch_is_zero_for_the_samples_own_histogram():
+    rng = np.random.default_rng(0)
+    samples = xr.DataArray(rng.normal(size=(2, 64, 10)) + 1j * rng.normal(size=(2, 64, 10)),
+                           dims=("site", "traj", "time"), coords={"site": [1, 2]})
+    u_grid = (20.0, 16)
+    counts = np.stack([th.from_samples(samples.sel(site=s).values, bins=16, u_max=20.0, n_batches=8).counts
+                       for s in (1, 2)])
+    ness = xr.Dataset({"radial_counts": (("site", "batch", "bin"), counts)}, coords={"site": [1, 2]})
+    assert thermo.histogram_mismatch(samples, ness, [1, 2], u_grid) == 0
+    off = counts.copy()
+    off[1, 0, 3] += 5
+    off[0, 2, 0] -= 2
+    ness["radial_counts"] = (("site", "batch", "bin"), off)
+    assert thermo.histogram_mismatch(samples, ness, [1, 2], u_grid) == 7
+    assert thermo.histogram_mismatch(samples, ness, [1], u_grid) == 2
+
+
+def test_length_scan_scales_the_relaxation_and_reuses_runs(monkeypatch):
+    from replicate import twa
+    from replicate.chain import ChainParams
+
+    calls = []
+
+    def fake_ness(params, **kw):
+        calls.append((params, kw))
+        return xr.Dataset(attrs={"L": params.L})
+
+    monkeypatch.setattr(twa, "ness", fake_ness)
+    main = xr.Dataset(attrs={"L": 40})
+    p = ChainParams(L=40, F=8.0)
+    out = thermo.length_scan(p, (20, 40, 80), reuse={40: main}, n_traj=16, t_relax=100.0, t_avg=50.0, seed=3,
+                             max_halvings=2)
+    assert list(out) == [20, 40, 80] and out[40] is main and out[80].attrs["L"] == 80
+    (p20, kw20), (p80, kw80) = calls
+    assert p20 == p.with_(L=20) and p80.F == 8.0 and p80.L == 80
+    assert kw20["t_relax"] == 100.0 and kw80["t_relax"] == pytest.approx(400.0)     # (80/40)² × 100
+    assert kw20["seed"] == 23 and kw80["seed"] == 83
+    assert kw80["keep_batches"] and kw80["max_halvings"] == 2 and kw80["n_traj"] == 16 and kw80["t_avg"] == 50.0

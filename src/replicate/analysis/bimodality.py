@@ -58,6 +58,11 @@ class Sarle:
     n: int
     threshold: float = SARLE_THRESHOLD
 
+    @property
+    def pair(self) -> tuple[float, float]:
+        """(value, error), the form ``Ledger.check`` takes for a measurement or its control."""
+        return self.value, self.error
+
 
 def _sarle(x: np.ndarray) -> np.ndarray:
     n = x.shape[-1]

@@ -21,7 +21,13 @@ holds the driver and the statistics that :mod:`survival` and :mod:`bimodality` d
   onset limited by a front crossing the chain at a finite speed, T* ≈ (L − L₀)/v, gives
   (L_low − L₀)/(L_high − L₀) < 1; a law faster than exponential gives > 1.
 * :func:`class_mean_ratio` — the ratio of the means of n̄_L over the trajectories of one class
-  (e.g. the chaotic ones) at two lengths, with a bootstrap error over trajectories.
+  (e.g. the chaotic ones) at two lengths, with a bootstrap error over trajectories;
+  :func:`class_mean_excess` applies it to the RNW-like or chaotic trajectories of two quenches.
+* :func:`length_scan` — the onset statistics along L (survival fit, Kaplan–Meier medians, slope
+  ratio, L*), printable as a one-paragraph diagnostic.
+* :func:`coexistence` — per length of the histograms: converged fractions (TWA and classical),
+  Sarle's coefficient, the two-Gaussian test and the chaotic fraction of n̄_L.
+* :func:`smallest_drop` — the smallest decrease of L* between consecutive drives.
 """
 from __future__ import annotations
 
@@ -29,12 +35,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import stats
 from ..validate import count, finite_array, positive
-from . import survival
+from . import bimodality, survival
 from .fits import log_line
 
-__all__ = ["Crossing", "LengthScan", "Quench", "RateRatio", "class_mean_ratio", "crossing_length",
-           "length_scan", "quench", "rate_ratio"]
+__all__ = ["Coexistence", "Crossing", "LengthScan", "Quench", "RateRatio", "class_mean_excess",
+           "class_mean_ratio", "coexistence", "crossing_length", "length_scan", "quench",
+           "rate_ratio", "smallest_drop"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,15 @@ class Quench:
                                      tolerance=tolerance, smooth=smooth)
         return Quench(self.L, self.F, self.classical, self.times, self.n_mean, self.n_err,
                       self.n_traj_t, self.nbar, self.window, onset)
+
+    def nbar_median(self) -> tuple[float, float]:
+        """Median of n̄_L over the trajectories and std/√N (population std, ddof = 0) as its
+        scale: the RNW value n_L^RNW when taken over a converged (classical) ensemble."""
+        return float(np.median(self.nbar)), float(np.std(self.nbar) / np.sqrt(self.nbar.size))
+
+    def nbar_mean(self) -> tuple[float, float]:
+        """Mean of n̄_L over the trajectories and its standard error (sample std, ddof = 1)."""
+        return float(self.nbar.mean()), float(self.nbar.std(ddof=1) / np.sqrt(self.nbar.size))
 
     def rnw_like(self, tolerance: float) -> np.ndarray:
         """Trajectories whose n̄_L lies within ``tolerance`` (relative) of the onset plateau."""
@@ -111,6 +128,14 @@ class Crossing:
     b: float
     b_err: float
     fraction: float
+
+    def __str__(self) -> str:
+        return f"L* = {self.value:.2f} ± {self.error:.2f}"
+
+    @property
+    def pair(self) -> tuple[float, float]:
+        """(value, error), the form ``Ledger.check`` takes for a measurement or its control."""
+        return self.value, self.error
 
 
 def crossing_length(L, events, n, *, fraction: float = 0.5) -> Crossing:
@@ -168,6 +193,11 @@ class RateRatio:
     c_high_err: float
     L_low: tuple
     L_high: tuple
+
+    @property
+    def pair(self) -> tuple[float, float]:
+        """(value, error), the form ``Ledger.check`` takes for a measurement or its control."""
+        return self.value, self.error
 
 
 def rate_ratio(L, T, T_err, *, n_boot: int = 2000, seed: int = 0) -> RateRatio:
@@ -238,6 +268,49 @@ class LengthScan:
     ratio: RateRatio | None            # slope ratio of ln T_med, upper ÷ lower lengths (≥ 3 medians)
     Lstar: Crossing | None             # L* where the converged fraction crosses ½, if it does
 
+    def per_length(self) -> str:
+        """Converged/total trajectories and the Kaplan–Meier median onset time at each length."""
+        return "  ".join(f"L={L}: {s.events}/{s.n}, T_med={s.median:.0f}"
+                         for L, s in self.summary.items())
+
+    def __str__(self) -> str:
+        """The fits (survival MLE with its inflated and Fisher errors, WLS on the medians, slope
+        ratio, L* when it lies inside the grid) on one line, the per-length counts on the next."""
+        m = self.mle
+        line = (f"c = {m.c:.3f} ± {self.c_err:.3f}/site (Fisher ± {m.c_err:.3f}, deviance "
+                f"{m.statistic:.1f}, {m.dof} dof)")
+        if self.wls is not None:
+            line += (f"; WLS on medians c = {self.wls.c:.3f} ± {self.wls.c_err:.3f} "
+                     f"(χ² {self.wls.statistic:.1f}, {self.wls.dof} dof)")
+        if self.ratio is not None:
+            line += f"; rate ratio {self.ratio.value:.2f} ± {self.ratio.error:.2f}"
+        inside = self.Lstar is not None and self.Lstar.value <= self.L.max()
+        line += f"; {self.Lstar}" if inside else "; L* beyond the grid"
+        return line + "\n    " + self.per_length()
+
+    def plot(self, ax, *, marker: str = "o", color=None, label: str = "", control: bool = False):
+        """Draw the scan on ``ax`` (Fig. 7(b)): the Kaplan–Meier medians with their errors, the
+        WLS fit through them (solid, over the lengths with a median), the survival MLE (dotted,
+        over every length) and a vertical dash-dotted line at L*. The fits are labelled with their
+        rates. ``control=True`` (a control drive): grey unless ``color`` is given, " (control)"
+        appended to ``label``, no L* line. Returns the colour used."""
+        if control:
+            color = "0.5" if color is None else color
+            label += " (control)"
+        h = ax.errorbar(self.L_med, self.T_med, yerr=self.T_med_err, fmt=marker, ms=4, color=color,
+                        label=label)
+        col = h[0].get_color()
+        if self.wls is not None:
+            LM = np.linspace(self.L_med.min(), self.L_med.max(), 50)
+            ax.plot(LM, self.wls.T(LM), "-", lw=1, color=col,
+                    label=rf"  medians: $c={self.wls.c:.3f}\pm{self.wls.c_err:.3f}$")
+        LL = np.linspace(self.L.min(), self.L.max(), 50)
+        ax.plot(LL, self.mle.T(LL), ":", lw=0.8, color=col,
+                label=rf"  survival MLE: $c={self.mle.c:.3f}\pm{self.c_err:.3f}$")
+        if not control and self.Lstar is not None:
+            ax.axvline(self.Lstar.value, color=col, ls="-.", lw=0.8)
+        return col
+
 
 def length_scan(runs: dict, *, resolution: float) -> LengthScan:
     """Onset statistics of ``runs`` (L -> :class:`Quench` with onset times) along L.
@@ -269,3 +342,76 @@ def length_scan(runs: dict, *, resolution: float) -> LengthScan:
     Lstar = crossing_length(L, events, n) if crosses else None
     return LengthScan(summ, L, events, exposure, n, mle, c_err, L_med, T_med, T_err, wls, ratio, Lstar)
 
+
+
+def class_mean_excess(a: Quench, b: Quench, *, rnw: bool, tolerance: float,
+                      seed: int = 0) -> tuple[float, float]:
+    """mean n̄_L(a) / mean n̄_L(b) − 1 over the trajectories of one class in each quench — the
+    RNW-like ones (``rnw=True``, :meth:`Quench.rnw_like` with ``tolerance``) or the chaotic ones —
+    with the bootstrap error of :func:`class_mean_ratio`. Zero when the class sits at the same
+    n_L at both lengths (as the RNW does); positive when it sits higher in ``a``."""
+    x, y = (q.nbar[q.rnw_like(tolerance) == rnw] for q in (a, b))
+    r, e = class_mean_ratio(x, y, seed=seed)
+    return r - 1, e
+
+
+@dataclass(frozen=True)
+class Coexistence:
+    """Statistics of the n̄_L histogram at one length (:func:`coexistence`): converged fractions by
+    the censoring time of the TWA (``twa``) and classical (``classical``, None without a classical
+    run) ensembles, Sarle's coefficient, the two-Gaussian test and the fraction of trajectories
+    whose n̄_L lies outside the RNW band (``chaotic``)."""
+
+    L: int
+    twa: survival.Fraction
+    classical: survival.Fraction | None
+    sarle: bimodality.Sarle
+    mixture: bimodality.Bimodality
+    chaotic: survival.Fraction
+
+    @property
+    def quantum_gap(self) -> tuple[float, float]:
+        """Classical − TWA converged fraction and its error (independent ensembles, errors in
+        quadrature): positive when quantum fluctuations delay the RNW."""
+        if self.classical is None:
+            raise ValueError(f"no classical run at L = {self.L}")
+        return stats.difference(*self.classical.pair, *self.twa.pair)
+
+    def __str__(self) -> str:
+        m = self.mixture
+        c = self.classical
+        cl = "" if c is None else f", classical {c.k}/{c.n}"
+        return (f"L = {self.L}: TWA {self.twa.k}/{self.twa.n} converged{cl}; "
+                f"Sarle b = {self.sarle.value:.3f} ± {self.sarle.error:.3f}; "
+                f"mixture Λ = {m.statistic:.1f}, p = {m.p_value:.3f}, {m.n_modes} mode(s), "
+                f"weights {np.round(m.mixture.weights, 2)}, means {np.round(m.mixture.means, 1)}")
+
+
+def coexistence(quantum: dict, classical: dict | None = None, *, tolerance: float,
+                seed: int = 0) -> dict:
+    """L -> :class:`Coexistence` for the quenches ``quantum`` (L -> :class:`Quench` with onset
+    times) and, where given, the classical quenches at the same L. Sarle's coefficient and the
+    mixture test use ``seed`` for their bootstraps; ``tolerance`` is the RNW band of
+    :meth:`Quench.rnw_like`."""
+    classical = classical or {}
+    out = {}
+    for L, q in quantum.items():
+        c = classical.get(L)
+        out[L] = Coexistence(L, survival.converged_fraction(q.onset.converged),
+                             None if c is None else survival.converged_fraction(c.onset.converged),
+                             bimodality.sarle_coefficient(q.nbar, seed=seed),
+                             bimodality.mixture_test(q.nbar, seed=seed),
+                             survival.converged_fraction(~q.rnw_like(tolerance)))
+    return out
+
+
+def smallest_drop(crossings) -> tuple[float, float] | None:
+    """min over consecutive pairs of L*_i − L*_{i+1} and its error √(σ_i² + σ_{i+1}²) for
+    :class:`Crossing` objects ordered by increasing drive: positive when L* falls at every step.
+    None when any crossing is missing (L* outside the length grid) or fewer than two are given."""
+    crossings = list(crossings)
+    if len(crossings) < 2 or any(c is None for c in crossings):
+        return None
+    drops = [(a.value - b.value, float(np.hypot(a.error, b.error)))
+             for a, b in zip(crossings, crossings[1:])]
+    return min(drops)

@@ -18,6 +18,8 @@ batch)`` and ``batch_count(batch)``), or on an ε scan from :func:`replicate.twa
   time D stays below an earlier maximum; ≈ 0 for a monotonic growth, long when D oscillates);
 * :func:`kick_exponent`: D_sat ∝ (1 − cos ε)^κ over the kicks of a scan (κ = 1: linear
   response, the replicas stay together; κ = 0: an ε-independent saturation).
+* :func:`kick_scan` runs an ε scan on the τ grid of :func:`tau_grid`; :func:`initial_condition`
+  checks D at τ = 0 against the kick (D_11(0) = 1 − cos ε, D_1ℓ(0) = 0 elsewhere).
 
 The jackknife recomputes the statistic on the leave-one-batch-out means of D (the estimator of
 :func:`replicate.stats.jackknife`), so thresholds and windows act on every resample alike.
@@ -35,7 +37,7 @@ from ..validate import positive
 
 __all__ = ["tau_grid", "first_crossing", "jackknife", "saturation", "arrival_times", "light_cone",
            "growth_window", "exponential_rate", "rate_ratio", "stall", "growth",
-           "kick_exponent"]
+           "kick_exponent", "kick_scan", "initial_condition"]
 
 
 def tau_grid(tau_max: float, step: float, fine: float, coarse: float) -> np.ndarray:
@@ -325,3 +327,26 @@ def kick_exponent(scan: xr.Dataset, site: int, window: float,
     return {"kappa": (float(value[0]), float(err[0])),
             "c": float(value[1] / (1.0 - np.cos(eps[use][0]))),
             "D_sat": value[1:], "D_sat_err": err[1:], "eps": eps[use]}
+
+
+def kick_scan(params, kicks, *, n_traj: int, t_relax: float, tau_max: float, grid: tuple,
+              seed: int = 0, **kw) -> xr.Dataset:
+    """:func:`replicate.twa.otoc_eps_scan` of the chain ``params`` for the kicks ``kicks``, relaxed
+    for ``t_relax`` and sampled on ``tau_grid(tau_max, *grid)`` (``grid`` = (step, fine, coarse)
+    of :func:`tau_grid`); ``kw`` go to the engine (dt, max_halvings)."""
+    from .. import twa
+
+    return twa.otoc_eps_scan(params, kicks, n_traj=n_traj, t_relax=t_relax,
+                             times=tau_grid(tau_max, *grid), seed=seed, **kw)
+
+
+def initial_condition(scans) -> tuple[float, float]:
+    """How well the replicas start as the kick says, over every ε of every scan in ``scans``:
+    (max |D_11(0)/(1 − cos ε) − 1|, max |D_1ℓ(0)| over ℓ > 1). Both are 0 up to rounding when
+    the second replica is the first with α_1 → α_1 e^{iε}."""
+    kicked, others = 0.0, 0.0
+    for ds in scans:
+        d = ds["D"].isel(tau=0)
+        kicked = max(kicked, float(np.abs(d.sel(site=1) / (1 - np.cos(d["eps"])) - 1).max()))
+        others = max(others, float(np.abs(d.sel(site=slice(2, None))).max()))
+    return kicked, others

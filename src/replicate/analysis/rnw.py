@@ -24,6 +24,10 @@ formula for either number; these are our operational definitions:
   std_ℓ(n)/n̄, all with jackknife errors over the same batches (which keeps the correlations
   between sites).
 
+:func:`quench_state` applies both to one evolve run of a quench from the vacuum (Fig. 5): the RNW
+onsets, a transient window scaled by the median onset time and the RNW window at the end, the
+wavelength and the bulk density in each, and the circular variance of the phase in both.
+
 Inputs are arrays with the samples on the last axis, (site, sample), as in
 :mod:`replicate.stats`: per-trajectory values (``alpha`` or ``n_window`` of an evolve run) or a
 time window of ensemble means (``ds.n.sel(time=...).values.T``); in the second case the batches
@@ -38,9 +42,11 @@ import numpy as np
 
 from .. import stats
 from ..validate import count, positive
+from . import survival
 from .fits import ols
 
-__all__ = ["BulkDensity", "Wavelength", "bulk_density", "wavelength", "wavenumber"]
+__all__ = ["BulkDensity", "QuenchState", "Wavelength", "bulk_density", "quench_state", "wavelength",
+           "wavenumber"]
 
 N_BATCHES = 32       # as replicate.twa.ness.N_BATCHES (not imported: array analysis needs no engine)
 _NEWTON_STEPS = 30
@@ -123,6 +129,11 @@ class Wavelength:
     resolved: bool
     n_sites: int
 
+    @property
+    def pair(self) -> tuple[float, float]:
+        """(λ, its error), the form ``Ledger.check`` and ``stats.difference`` take."""
+        return self.wavelength, self.wavelength_err
+
 
 def wavelength(z, *, average: str = "profile", edges=(0, 0), n_batches: int = N_BATCHES,
                pad: int = 8, min_periods: float = 1.0, z_score: float = 2.0) -> Wavelength:
@@ -180,6 +191,16 @@ class BulkDensity:
     sites: tuple[int, int]
 
     @property
+    def mean_pair(self) -> tuple[float, float]:
+        """(n̄, its error)."""
+        return self.mean, self.mean_err
+
+    @property
+    def change_pair(self) -> tuple[float, float]:
+        """(relative change across the bulk, its error)."""
+        return self.relative_change, self.relative_change_err
+
+    @property
     def slope_z(self) -> float:
         """Slope in units of its error: |slope_z| ≲ 2 is a bulk flat within the noise."""
         return self.slope / self.slope_err
@@ -215,3 +236,73 @@ def bulk_density(n, *, edges=(5, 5), n_batches: int = N_BATCHES) -> BulkDensity:
     out = {k: float(v) for k, v in value.items()}
     out.update({k + "_err": float(v) for k, v in err.items()})
     return BulkDensity(**out, sites=(left + 1, left + n.shape[0]))
+
+
+@dataclass(frozen=True)
+class QuenchState:
+    """One quench run reduced by :func:`quench_state`: the onsets (``onset``, a
+    :class:`survival.Onset`) and their median ``T_med`` (the start of the RNW window when fewer
+    than half converged), the transient-window mask ``early`` over the run's times, the RNW
+    wavelength ``lam``, the bulk densities of the RNW (``rnw``) and transient (``tr``) windows, and
+    the site-averaged circular variance V of the phase away from the drive in each window, as
+    (value, jackknife error); for plotting, the unwrapped phase of the ensemble-mean field over the
+    RNW window (``phase``, per site) and the density profiles of both windows (``n_rnw``,
+    ``n_tr``: mean over trajectories and its standard error, per site)."""
+
+    onset: survival.Onset
+    T_med: float
+    early: np.ndarray
+    lam: Wavelength
+    rnw: BulkDensity
+    tr: BulkDensity
+    V_tr: tuple[float, float]
+    V_rnw: tuple[float, float]
+    phase: np.ndarray
+    n_rnw: tuple[np.ndarray, np.ndarray]
+    n_tr: tuple[np.ndarray, np.ndarray]
+
+    def __str__(self) -> str:
+        return (f"T_med = {self.T_med:.0f}, "
+                f"λ = {self.lam.wavelength:.2f} ± {self.lam.wavelength_err:.2f}, "
+                f"bulk n = {self.rnw.mean:.2f} ± {self.rnw.mean_err:.2f}, "
+                f"change {self.rnw.relative_change:+.4f} (transient {self.tr.relative_change:+.3f})")
+
+
+def quench_state(ds, *, classical: bool, rnw_from: float, transient: tuple[float, float],
+                 edges: int = 5, hold: float = 100.0, smooth: float = 20.0, phase_from: int = 10,
+                 n_batches: int = N_BATCHES, min_periods: float = 0.75) -> QuenchState:
+    """Reduce an evolve run ``ds`` (``alpha(time, site, traj)`` at every site) of a quench.
+
+    n = |α|² − ½ (TWA) or |α|² (``classical``). The RNW window is t ≥ ``rnw_from``; the plateau
+    of the onsets (:func:`survival.onset_times` on n_L, ``hold``, ``smooth``) is the median n_L in
+    it. The transient window is t ∈ [``transient[0]``·T_med, ``transient[1]``·T_med]. The
+    wavelength (:func:`wavelength` of the trajectory means of α over the RNW window, ``edges``
+    boundary sites left out, ``min_periods``) and the bulk densities (:func:`bulk_density` of the
+    window-mean n) use the trajectories as samples; V = 1 − |⟨e^{iφ}⟩| over the sites ℓ ≥
+    ``phase_from`` and the window's samples, jackknifed over ``n_batches`` batches of trajectories."""
+    times = ds["time"].values
+    a = ds["alpha"].values                                     # (time, site, traj)
+    n = np.abs(a) ** 2 - (0.0 if classical else 0.5)
+    late = times >= rnw_from
+    T = survival.onset_times(times, n[:, -1], plateau=float(np.median(n[late, -1])), window=hold,
+                             smooth=smooth)
+    T_med = survival.onset_summary(T).median
+    T_med = T_med if np.isfinite(T_med) else rnw_from
+    early = (times >= transient[0] * T_med) & (times <= transient[1] * T_med)
+    cut = (edges, edges)
+    V = {}
+    for name, sel in (("tr", early), ("rnw", late)):
+        z = a[sel][:, phase_from - 1:] / np.abs(a[sel][:, phase_from - 1:])
+        sums, counts = stats.batch_sums(z, n_batches)
+        v, e = stats.jackknife(lambda m: {"V": np.mean(1 - np.abs(m["z"]), axis=(0, 1))},
+                               {"z": sums}, counts)
+        V[name] = (float(v["V"]), float(e["V"]))
+    profile = {}
+    for name, sel in (("tr", early), ("rnw", late)):
+        p = n[sel].mean(0)                                     # (site, traj)
+        profile[name] = (p.mean(-1), p.std(-1) / np.sqrt(p.shape[-1]))
+    phase = np.unwrap(np.angle(a[late].mean(0).mean(-1)))
+    lam = wavelength(a[late].mean(0), edges=cut, min_periods=min_periods)
+    return QuenchState(T, float(T_med), early, lam, bulk_density(n[late].mean(0), edges=cut),
+                       bulk_density(n[early].mean(0), edges=cut), V["tr"], V["rnw"], phase,
+                       profile["rnw"], profile["tr"])

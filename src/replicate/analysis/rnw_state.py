@@ -26,7 +26,9 @@ classical solution. The paper defines none of these numbers by a formula; ours a
   :func:`g1_drop` (1 − ḡ(r_max)/ḡ(1), ḡ(r) the mean of the two sides at distance r from c),
   :func:`g1_decay_length` (ξ = −1/slope of ln g^(1) against r, both sides), :func:`wrapped_rms`
   and :func:`relative_rms` (profile agreement of two runs);
-* the tests of the chapters: :func:`signatures` (every scalar of Fig. 6), :func:`comparison`
+* the tests of the chapters: :func:`signatures` (every scalar of Fig. 6; :func:`signature_table`
+  jackknifes them jointly over several runs or windows), :func:`bulk_drift` (the stationarity of
+  a window), :func:`onsets` (the RNW onset of every trajectory), :func:`comparison`
   (TWA against classical, SI Fig. 18) and :func:`angular_identity` (|⟨a_ℓ⟩| = ⟨|α_ℓ|⟩(1 − V_ℓ),
   the SI's explanation of the decay of the field).
 
@@ -38,6 +40,7 @@ once, so that memory stays bounded at the paper's trajectory counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -47,6 +50,7 @@ from ..chain import ChainParams
 from ..twa import evolve
 from ..twa import observables as obs
 from ..validate import count
+from . import survival
 from .fits import ols
 
 WINDOW_MOMENTS = ("m2", "m4", "re", "im", "cos", "sin", "r1", "cre", "cim")
@@ -239,6 +243,11 @@ def profiles(ds: xr.Dataset, window: str, *, n_batches: int = N_BATCHES) -> xr.D
                              "classical": int(bool(ds.attrs.get("classical", 0)))})
 
 
+def at_site(profile: xr.Dataset, name: str, site: int) -> tuple[float, float]:
+    """(value, jackknife error) of the :func:`profiles` variable ``name`` at ``site``."""
+    return float(profile[name].sel(site=site)), float(profile[name + "_err"].sel(site=site))
+
+
 def _bulk(y, edges) -> np.ndarray:
     y = np.asarray(y, dtype=float)
     left, right = (count("edges", e, minimum=0) for e in edges)
@@ -359,3 +368,65 @@ def angular_identity(o: Mapping[str, np.ndarray], *, edges=(5, 5),
     if frozen_at is not None:
         V = np.broadcast_to(V[count("frozen_at", frozen_at) - 1], V.shape)
     return _bulk_max(np.abs(o["field_abs"] / (o["r_mean"] * (1.0 - V)) - 1.0), edges)
+
+
+@dataclass(frozen=True)
+class SignatureTable:
+    """The :func:`signatures` of several named (run, window) pairs with their joint jackknife
+    errors (:func:`signature_table`). ``table[key, name]`` is (value, error) of the scalar ``key``
+    (e.g. ``"V_change"``) in the run ``name``; ``str(table)`` prints one row per scalar."""
+
+    names: tuple
+    keys: tuple
+    value: dict                      # (key, name) -> float
+    error: dict                      # (key, name) -> float
+
+    def __getitem__(self, item) -> tuple[float, float]:
+        return self.value[item], self.error[item]
+
+    def __str__(self) -> str:
+        return "\n".join(f"{k:17s}" + "  ".join(f"{n} {self.value[k, n]:.4g} ± {self.error[k, n]:.2g}"
+                                               for n in self.names) for k in self.keys)
+
+
+def signature_table(runs: Mapping[str, tuple[xr.Dataset, str]], *, sites: Sequence[int],
+                    centre: int, edges=(5, 5), parts: int = 4,
+                    n_batches: int = N_BATCHES) -> SignatureTable:
+    """:func:`signatures` (``sites``, ``centre``, ``edges``, ``parts``) of every named (reduced
+    run, window) pair of ``runs``, jackknifed jointly by :func:`jackknife_windows` (batch i of
+    every run left out together), so that differences between runs keep their correlations."""
+    if not runs:
+        raise ValueError("runs must name at least one (dataset, window) pair")
+    names = tuple(runs)
+
+    def stat(o):
+        return {(k, n): v for n, x in zip(names, o)
+                for k, v in signatures(x, sites=sites, centre=centre, edges=edges, parts=parts).items()}
+
+    value, error = jackknife_windows(stat, [runs[n] for n in names], n_batches=n_batches)
+    keys = tuple(dict.fromkeys(k for k, _ in value))
+    return SignatureTable(names, keys, {k: float(v) for k, v in value.items()},
+                          {k: float(v) for k, v in error.items()})
+
+
+def bulk_drift(ds: xr.Dataset, first: str, second: str, *, key: str = "circular_variance",
+               edges=(5, 5), n_batches: int = N_BATCHES) -> tuple[float, float]:
+    """Bulk mean of the :func:`observables` profile ``key`` in window ``second`` minus that in
+    window ``first`` of the same run, with its joint jackknife error: zero within errors when the
+    state is stationary across the two windows (e.g. the two halves of the RNW window)."""
+    value, error = jackknife_windows(
+        lambda o: {"d": _bulk(o[1][key], edges).mean(0) - _bulk(o[0][key], edges).mean(0)},
+        [(ds, first), (ds, second)], n_batches=n_batches)
+    return float(value["d"]), float(error["d"])
+
+
+def onsets(ds: xr.Dataset, *, after: float, window: float = 100.0, smooth: float = 20.0,
+           tolerance: float = 0.1) -> survival.Onset:
+    """Onset times (:func:`survival.onset_times`) of the RNW in every trajectory of a reduced run,
+    from n_L(t) (``n_last``): the plateau is the median over trajectories and times t ≥ ``after``
+    (a window where the run is in the RNW), ``window``/``smooth``/``tolerance`` the onset criterion."""
+    times = ds["time"].values
+    n = ds["n_last"].values
+    plateau = float(np.median(n[times >= after]))
+    return survival.onset_times(times, n, plateau=plateau, window=window, smooth=smooth,
+                                tolerance=tolerance)

@@ -131,6 +131,11 @@ class Fraction:
     k: int
     n: int
 
+    @property
+    def pair(self) -> tuple[float, float]:
+        """(value, error), the form ``Ledger.check`` takes for a measurement or its control."""
+        return self.value, self.error
+
 
 def converged_fraction(converged) -> Fraction:
     """Fraction of True entries of ``converged`` (e.g. ``Onset.converged``) with the Wilson score

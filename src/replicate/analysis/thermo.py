@@ -13,6 +13,13 @@ sizes, and the autocorrelation rates (Ferrari et al. 2025, Fig. 4, SI Figs. 15�
 * :func:`heating_statistics` — every scalar of the Fig. 4 claims, with bootstrap errors.
 * :func:`domain_sizes` — the number of nonthermal, prethermal and thermal sites
   (:func:`replicate.analysis.local.classify_domains`) with jackknife errors over trajectory batches.
+  :func:`length_scan` runs the chains of Fig. 4(e), :func:`domain_scaling` fits the sizes
+  against L, :func:`domain_series` lists one domain along L, :func:`domain_share` gives the
+  fraction of a chain in some domains, :func:`domain_summary` prints them.
+* :func:`norm_ratio`, :func:`symmetric_median`, :func:`norm_extreme` — the fit norm over its
+  noise floor, its median over the symmetric sites and its extremes over models and sites
+  (SI Figs. 15, 17); :func:`histogram_mismatch` checks the engine's radial histograms against
+  the raw samples.
 
 The Eq. (47) fit of the autocorrelation C_ℓ(τ) lives in :mod:`replicate.analysis.autocorr`.
 
@@ -23,6 +30,7 @@ value −ln(1 + 1/n̄) up to O(1/n̄²).
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Mapping, Sequence
 
@@ -340,11 +348,96 @@ def domain_scaling(sizes: Mapping[int, tuple[Mapping[str, float], Mapping[str, f
     return out
 
 
+def length_scan(params, lengths, *, n_traj: int, t_relax: float, t_avg: float, seed: int = 0,
+                reuse: Mapping[int, xr.Dataset] | None = None, **kw) -> dict:
+    """``{L': NESS run}`` of the chain ``params`` at every length L' of ``lengths`` (Fig. 4(e)):
+    :func:`replicate.twa.ness` with ``keep_batches=True`` (for :func:`domain_sizes`), relaxed for
+    ``t_relax``·max(1, (L'/L)²) with L = ``params.L`` (the filling of a longer chain is diffusive,
+    its time grows as L'²; shorter chains keep ``t_relax``), seed ``seed`` + L'. A length in
+    ``reuse`` takes that run instead (e.g. the main run at L); ``kw`` go to the engine."""
+    from .. import twa
+
+    reuse = reuse or {}
+    out = {}
+    for Lx in lengths:
+        if Lx in reuse:
+            out[Lx] = reuse[Lx]
+            continue
+        out[Lx] = twa.ness(params.with_(L=Lx), n_traj=n_traj, t_avg=t_avg, keep_batches=True,
+                           t_relax=t_relax * max(1.0, (Lx / params.L) ** 2), seed=seed + Lx, **kw)
+    return out
+
+
+def domain_series(sizes: Mapping[int, tuple[Mapping[str, float], Mapping[str, float]]],
+                  domain: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(L, size, error) of one domain over the chain lengths of ``{L: domain_sizes(...)}``, in
+    increasing L (the points of Fig. 4(e))."""
+    if domain not in local.DOMAINS:
+        raise ValueError(f"domain must be one of {local.DOMAINS}, got {domain!r}")
+    Ls = sorted(sizes)
+    return (np.array(Ls), np.array([sizes[L][0][domain] for L in Ls], dtype=float),
+            np.array([sizes[L][1][domain] for L in Ls], dtype=float))
+
+
+def domain_share(sizes: tuple[Mapping[str, float], Mapping[str, float]], L: int,
+                 domains: Sequence[str] = ("nonthermal", "thermal")) -> tuple[float, float]:
+    """Fraction of the L sites of a chain that lie in ``domains`` (one ``domain_sizes`` result),
+    with the errors of the counts added in quadrature (the counts' errors are treated as
+    independent)."""
+    value, error = sizes
+    L = count("L", L)
+    if not domains:
+        raise ValueError("domains must name at least one domain")
+    return (float(sum(value[d] for d in domains) / L),
+            float(functools.reduce(np.hypot, [error[d] for d in domains]) / L))
+
+
+def domain_summary(sizes: Mapping[int, tuple[Mapping[str, float], Mapping[str, float]]]) -> str:
+    """One line per chain length: the size ± error of every domain of ``{L: domain_sizes(...)}``."""
+    return "\n".join(f"L = {L}: " + ", ".join(f"{d} {v[d]:.0f} ± {e[d]:.1f}" for d in local.DOMAINS)
+                     for L, (v, e) in sizes.items())
+
+
 def norm_ratio(profile: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
     """Fit norm over its noise floor, ‖W − W_fit‖₁ / noise (≈ 1 for a model the data cannot tell
     apart from the truth, ≫ 1 for a failing one), and its error, over (model, site) of a
     :func:`local_profile` Dataset."""
     return profile["norm"] / profile["norm_noise"], profile["norm_err"] / profile["norm_noise"]
+
+
+def symmetric_median(profile: xr.Dataset, *, V_sym: float, models: Sequence[str]) -> dict:
+    """``{model: (median, error)}`` of the fit norm over its noise (:func:`norm_ratio`) over the
+    U(1)-symmetric sites of a :func:`local_profile` Dataset (circular variance V_ℓ ≥ ``V_sym``),
+    by :func:`replicate.stats.median_with_error`."""
+    ratio, ratio_err = norm_ratio(profile)
+    symmetric = profile["circular_variance"].values >= V_sym
+    if not symmetric.any():
+        raise ValueError(f"no site has V ≥ {V_sym!r}")
+    return {m: stats.median_with_error(ratio.sel(model=m).values[symmetric],
+                                       ratio_err.sel(model=m).values[symmetric]) for m in models}
+
+
+def norm_extreme(ratio: xr.DataArray, ratio_err: xr.DataArray, which: str, *, model, sites,
+                 n_resamples: int = 400, seed: int = 0) -> tuple[float, float]:
+    """:func:`extreme` (``which`` = "max", "min" or "median") of a norm-over-noise array
+    (:func:`norm_ratio`, or the ``ratio`` of :func:`polar_profile`) over ``model`` (one name or a
+    list) and ``sites``, with its parametric-bootstrap error."""
+    sel = dict(model=model, site=list(sites))
+    return extreme(ratio.sel(**sel).values, ratio_err.sel(**sel).values, which,
+                   n_resamples=n_resamples, seed=seed)
+
+
+def histogram_mismatch(samples: xr.DataArray, ness: xr.Dataset, sites, u_grid) -> int:
+    """Sum over ``sites`` of |engine radial counts − histogram of the raw samples| (the engine's
+    ``radial_counts`` of ``ness`` against :func:`replicate.thermometry.from_samples` of
+    ``samples.sel(site=s)`` on the same ``u_grid`` = (u_max, bins) and batches): 0 when the engine
+    histograms the very samples it returns."""
+    total = 0
+    for s in sites:
+        h = th.from_samples(samples.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
+                            n_batches=ness.sizes["batch"])
+        total += int(np.abs(h.counts - ness["radial_counts"].sel(site=s).values).sum())
+    return total
 
 
 def polar_profile(samples: xr.DataArray, fitted: Mapping, *, models: Sequence[str] = MODELS,
