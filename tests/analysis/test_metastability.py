@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from replicate.analysis import metastability as ms
+from replicate.analysis import coexistence, metastability as ms
 from replicate.chain import ChainParams
 
 
@@ -70,7 +70,7 @@ def test_rate_ratio_rejects_bad_input():
 def test_class_mean_ratio_and_its_error():
     rng = np.random.default_rng(1)
     x, y = rng.normal(20, 2, 400), rng.normal(10, 1, 400)
-    r, e = ms.class_mean_ratio(x, y)
+    r, e = coexistence.class_mean_ratio(x, y)
     assert r == pytest.approx(2.0, abs=0.05)
     expected = 2.0 * np.hypot(2 / 20 / np.sqrt(400), 1 / 10 / np.sqrt(400))
     assert e == pytest.approx(expected, rel=0.2)
@@ -168,9 +168,9 @@ def test_class_mean_excess_compares_one_class_at_two_lengths():
     chaotic_a = np.r_[rng.normal(20.0, 1.0, 200), np.full(200, 40.0)]
     chaotic_b = np.r_[rng.normal(10.0, 1.0, 200), np.full(200, 40.0)]
     a, b = _with_nbar(base, chaotic_a), _with_nbar(base, chaotic_b)
-    r, e = ms.class_mean_excess(a, b, rnw=False, tolerance=0.1, seed=1)
+    r, e = coexistence.class_mean_excess(a, b, rnw=False, tolerance=0.1, seed=1)
     assert r == pytest.approx(1.0, abs=0.05) and 0 < e < 0.05
-    r, e = ms.class_mean_excess(a, b, rnw=True, tolerance=0.1, seed=1)
+    r, e = coexistence.class_mean_excess(a, b, rnw=True, tolerance=0.1, seed=1)
     assert r == pytest.approx(0.0, abs=1e-12)
 
 
@@ -180,13 +180,13 @@ def test_coexistence_counts_converged_and_chaotic_runs_and_sees_two_modes():
     c = _synthetic(10, 1.0 / 30.0, rng, n_traj=300)                   # nearly all converge
     bimodal = np.r_[rng.normal(15.0, 1.5, 150), rng.normal(40.0, 1.0, 150)]
     q = _with_nbar(q, bimodal)
-    co = ms.coexistence({10: q}, {10: c}, tolerance=0.1, seed=2)[10]
+    co = coexistence.coexistence({10: q}, {10: c}, tolerance=0.1, seed=2)[10]
     assert co.twa.k == int(q.onset.converged.sum()) and co.twa.n == 300
     assert co.classical.k == int(c.onset.converged.sum()) and co.classical.value > 0.9
     assert co.chaotic.k == 150                                        # the mode at 15 is outside 40 ± 4
     assert co.sarle.value > 5 / 9 and co.mixture.n_modes == 2
     assert str(co).startswith(f"L = 10: TWA {co.twa.k}/300 converged, classical {co.classical.k}/300")
-    alone = ms.coexistence({10: q}, tolerance=0.1, seed=2)[10]
+    alone = coexistence.coexistence({10: q}, tolerance=0.1, seed=2)[10]
     assert alone.classical is None and "classical" not in str(alone)
 
 
@@ -214,12 +214,12 @@ def test_quantum_gap_nbar_median_and_ratio_pair():
     rng = np.random.default_rng(7)
     q = _synthetic(10, 1.0 / 300.0, rng, n_traj=300)                  # TWA-like: about half converge
     c = _synthetic(10, 1.0 / 30.0, rng, n_traj=300)                   # classical-like: nearly all
-    co = ms.coexistence({10: q}, {10: c}, tolerance=0.1, seed=0)[10]
+    co = coexistence.coexistence({10: q}, {10: c}, tolerance=0.1, seed=0)[10]
     gap, err = co.quantum_gap
     assert gap == pytest.approx(co.classical.value - co.twa.value)
     assert err == pytest.approx(np.hypot(co.classical.error, co.twa.error)) and gap > 5 * err
     with pytest.raises(ValueError, match="no classical"):
-        ms.coexistence({10: q}, tolerance=0.1)[10].quantum_gap
+        coexistence.coexistence({10: q}, tolerance=0.1)[10].quantum_gap
     m = _with_nbar(q, [1.0, 2.0, 10.0, 4.0])
     assert m.nbar_median() == pytest.approx((3.0, np.std([1.0, 2.0, 10.0, 4.0]) / 2))
     r = ms.rate_ratio([1.0, 2, 3, 4], np.exp([1.0, 2, 3, 4]), [0.1] * 4)

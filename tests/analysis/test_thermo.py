@@ -6,7 +6,7 @@ import xarray as xr
 
 from replicate import thermometry as th
 from replicate.analysis import autocorr as ac
-from replicate.analysis import local, thermo
+from replicate.analysis import thermo
 from replicate.thermometry import fitting, models, wigner
 
 RING = {"T": 80.0, "mu": 4.0}      # a prethermal-like Gibbs state: n̄ ≈ 40, ring-shaped W
@@ -139,27 +139,6 @@ def test_heating_statistics_on_a_known_profile():
     assert st["inter_end_mu_over_T"] < 0 < st["inter_start_mu_over_T"]
 
 
-def test_domain_sizes_count_labels_with_errors():
-    """Batch means built to give 3 nonthermal, 5 prethermal (ring: δn ≈ 0) and 4 thermal
-    (δn = n) sites; the counts are exact, the errors at least the boundary quantization."""
-    L, nb = 12, 16
-    rng = np.random.default_rng(5)
-    n = np.full(L, 40.0)
-    dn = np.where(np.arange(L) < 8, 0.0, 40.0)
-    V = np.where(np.arange(L) < 3, 0.5, 1.0)
-    var_w = (dn + 1) * n + 0.25                      # Var_W(|α|²) from δn (observables.delta_n)
-    m2 = n + 0.5
-    m4 = var_w + m2 ** 2
-    r = 1 - V
-    moments = {"m2": m2, "m4": m4, "re": 0 * n, "im": 0 * n, "cos": r, "sin": 0 * n}
-    bm = np.stack([np.repeat(v[:, None], nb, 1) * (1 + 1e-4 * rng.standard_normal((L, nb))) for v in moments.values()])
-    ds = xr.Dataset({"batch_means": (("moment", "site", "batch"), bm)},
-                    coords={"moment": list(moments), "site": np.arange(1, L + 1), "batch_count": ("batch", np.full(nb, 8))})
-    value, error = thermo.domain_sizes(ds)
-    assert value == {"nonthermal": 3, "prethermal": 5, "thermal": 4}
-    assert all(error[d] >= np.sqrt(2 / 12) - 1e-12 for d in local.DOMAINS)
-
-
 def _ou(G, w, n_traj, n_t, dt, seed):
     """Complex Ornstein–Uhlenbeck samples with C(τ) = exp[−(G + iw)τ], stationary start."""
     rng = np.random.default_rng(seed)
@@ -204,16 +183,6 @@ def test_bad_input():
         thermo.norm_error(th.RadialHistogram(np.arange(3.0), np.ones((1, 2))), np.ones(2))
 
 
-def test_domain_scaling_widens_a_poor_line():
-    good = {L: ({"nonthermal": 4.0, "prethermal": L - 10.0, "thermal": 6.0}, dict.fromkeys(local.DOMAINS, 0.5))
-            for L in (20, 40, 60, 80)}
-    s = thermo.domain_scaling(good)
-    assert s["prethermal"].slope == pytest.approx(1.0) and s["nonthermal"].slope == pytest.approx(0.0, abs=1e-12)
-    bad = {L: (dict(v, prethermal=v["prethermal"] - (25.0 if L == 80 else 0.0)), e) for L, (v, e) in good.items()}
-    b = thermo.domain_scaling(bad)
-    assert b["prethermal"].slope_err > 5 * s["prethermal"].slope_err
-
-
 def test_extreme_and_norm_ratio():
     v, e = thermo.extreme([1.0, 5.0, 3.0], [0.1, 0.1, 0.1], "max")
     assert v == 5.0 and 0.05 < e < 0.15
@@ -247,25 +216,6 @@ def test_eq47_table_joint_jackknife_and_log_ratio():
     assert one["G1"] == pytest.approx(v["G1_1"]) and one_err["G1"] == pytest.approx(e["G1_1"])
     r, re = ac.log10_ratio(1.0, 0.1, 0.001, 0.0001)
     assert r == pytest.approx(3.0) and re == pytest.approx(np.hypot(0.1, 0.1) / np.log(10))
-
-
-def _sizes(pre, non, th_, err=1.0):
-    return ({"nonthermal": non, "prethermal": pre, "thermal": th_},
-            {"nonthermal": err, "prethermal": 2 * err, "thermal": err})
-
-
-def test_domain_series_share_and_summary():
-    sizes = {40: _sizes(30.0, 6.0, 4.0), 20: _sizes(12.0, 5.0, 3.0)}
-    Ls, v, e = thermo.domain_series(sizes, "prethermal")
-    assert Ls.tolist() == [20, 40] and v.tolist() == [12.0, 30.0] and e.tolist() == [2.0, 2.0]
-    with pytest.raises(ValueError, match="domain"):
-        thermo.domain_series(sizes, "hot")
-    share, err = thermo.domain_share(sizes[40], 40)
-    assert share == pytest.approx(10 / 40) and err == pytest.approx(np.sqrt(2) / 40)
-    assert thermo.domain_share(sizes[40], 40, domains=("prethermal",)) == pytest.approx((0.75, 2 / 40))
-    rows = thermo.domain_summary(sizes).splitlines()
-    assert rows[0] == "L = 40: nonthermal 6 ± 1.0, prethermal 30 ± 2.0, thermal 4 ± 1.0"
-    assert len(rows) == 2
 
 
 def _norm_profile():
@@ -314,26 +264,3 @@ def test_histogram_mismatch_is_zero_for_the_samples_own_histogram():
     ness["radial_counts"] = (("site", "batch", "bin"), off)
     assert thermo.histogram_mismatch(samples, ness, [1, 2], u_grid) == 7
     assert thermo.histogram_mismatch(samples, ness, [1], u_grid) == 2
-
-
-def test_length_scan_scales_the_relaxation_and_reuses_runs(monkeypatch):
-    from replicate import twa
-    from replicate.chain import ChainParams
-
-    calls = []
-
-    def fake_ness(params, **kw):
-        calls.append((params, kw))
-        return xr.Dataset(attrs={"L": params.L})
-
-    monkeypatch.setattr(twa, "ness", fake_ness)
-    main = xr.Dataset(attrs={"L": 40})
-    p = ChainParams(L=40, F=8.0)
-    out = thermo.length_scan(p, (20, 40, 80), reuse={40: main}, n_traj=16, t_relax=100.0, t_avg=50.0, seed=3,
-                             max_halvings=2)
-    assert list(out) == [20, 40, 80] and out[40] is main and out[80].attrs["L"] == 80
-    (p20, kw20), (p80, kw80) = calls
-    assert p20 == p.with_(L=20) and p80.F == 8.0 and p80.L == 80
-    assert kw20["t_relax"] == 100.0 and kw80["t_relax"] == pytest.approx(400.0)     # (80/40)² × 100
-    assert kw20["seed"] == 23 and kw80["seed"] == 83
-    assert kw80["keep_batches"] and kw80["max_halvings"] == 2 and kw80["n_traj"] == 16 and kw80["t_avg"] == 50.0

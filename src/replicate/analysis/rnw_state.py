@@ -20,12 +20,8 @@ classical solution. The paper defines none of these numbers by a formula; ours a
   r̄σ_φ/σ_r (the **arc aspect ratio**: arc length over radial width; ≫ 1 for an arc, ≈ 1 for a
   round blob), |⟨a_ℓ⟩|, the mean phase and g^(1)_{c,ℓ} (Eq. 7); the Wigner reading of the samples
   or, for a classical run, the field reading (:mod:`replicate.twa.observables`);
-* site-profile statistics, vectorised over trailing (resample) axes: :func:`change_across` (the
-  OLS change of a profile across the bulk), :func:`smallest_step` (the smallest increase between
-  consecutive blocks of the bulk: a monotonicity test robust to site-to-site noise),
-  :func:`g1_drop` (1 − ḡ(r_max)/ḡ(1), ḡ(r) the mean of the two sides at distance r from c),
-  :func:`g1_decay_length` (ξ = −1/slope of ln g^(1) against r, both sides), :func:`wrapped_rms`
-  and :func:`relative_rms` (profile agreement of two runs);
+* the site-profile statistics (changes across the bulk, monotonicity, g^(1) decay, profile
+  agreement) are in :mod:`replicate.analysis.profile_stats`;
 * the tests of the chapters: :func:`signatures` (every scalar of Fig. 6; :func:`signature_table`
   jackknifes them jointly over several runs or windows), :func:`bulk_drift` (the stationarity of
   a window), :func:`onsets` (the RNW onset of every trajectory), :func:`comparison`
@@ -51,7 +47,8 @@ from ..twa import evolve
 from ..twa import observables as obs
 from ..validate import count
 from . import survival
-from .fits import ols
+from .profile_stats import (bulk, bulk_max, change_across, g1_decay_length, g1_drop, relative_rms,
+                            smallest_step, wrapped_rms)
 
 WINDOW_MOMENTS = ("m2", "m4", "re", "im", "cos", "sin", "r1", "cre", "cim")
 N_BATCHES = 32
@@ -248,81 +245,6 @@ def at_site(profile: xr.Dataset, name: str, site: int) -> tuple[float, float]:
     return float(profile[name].sel(site=site)), float(profile[name + "_err"].sel(site=site))
 
 
-def _bulk(y, edges) -> np.ndarray:
-    y = np.asarray(y, dtype=float)
-    left, right = (count("edges", e, minimum=0) for e in edges)
-    if y.shape[0] - left - right < 2:
-        raise ValueError(f"edges {edges!r} leave fewer than 2 of the {y.shape[0]} sites")
-    return y[left:y.shape[0] - right]
-
-
-def change_across(y, edges=(5, 5), relative: bool = False):
-    """Change of the profile ``y`` (site, ...) across the bulk: the OLS slope over the bulk sites
-    times (N_bulk − 1); ``relative``: divided by the bulk mean."""
-    b = _bulk(y, edges)
-    slope, _ = ols(np.arange(b.shape[0], dtype=float), b)
-    change = slope * (b.shape[0] - 1)
-    return change / b.mean(0) if relative else change
-
-
-def smallest_step(y, edges=(5, 5), parts: int = 4):
-    """The smallest increase of the block means of ``y`` (site, ...) between consecutive blocks
-    when the bulk is cut into ``parts`` contiguous blocks (> 0 for a profile that grows
-    monotonically on the scale of a block)."""
-    b = _bulk(y, edges)
-    parts = count("parts", parts, minimum=2)
-    if b.shape[0] < parts:
-        raise ValueError(f"the bulk has fewer than parts={parts} sites")
-    blocks = np.stack([x.mean(0) for x in np.array_split(b, parts, axis=0)])
-    return np.diff(blocks, axis=0).min(0)
-
-
-def _sides(g, centre: int):
-    g = np.asarray(g, dtype=float)
-    L = g.shape[0]
-    centre = count("centre", centre)
-    r_max = min(centre - 1, L - centre)
-    if r_max < 2:
-        raise ValueError(f"centre {centre} leaves fewer than 2 sites on one side of the chain of {L}")
-    r = np.arange(1, r_max + 1)
-    return r, g[centre - 1 - r], g[centre - 1 + r]
-
-
-def g1_drop(g, centre: int):
-    """1 − ḡ(r_max)/ḡ(1), ḡ(r) = mean of g^(1)_{c,c±r} over the two sides, r_max = the largest
-    distance on both sides (0 for a uniform g^(1), → 1 for a short-ranged one)."""
-    _, left, right = _sides(g, centre)
-    gbar = 0.5 * (left + right)
-    return 1.0 - gbar[-1] / gbar[0]
-
-
-def g1_decay_length(g, centre: int):
-    """ξ = −1/s, s the OLS slope of ln g^(1)_{c,c±r} against r over r = 1..r_max on both sides
-    (vectorised over trailing axes; ξ < 0 or huge when g^(1) does not decay)."""
-    r, left, right = _sides(g, centre)
-    x = np.concatenate([r, r]).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = np.log(np.concatenate([left, right]))
-        slope, _ = ols(x, y)
-        return -1.0 / slope
-
-
-def wrapped_rms(a, b):
-    """√(mean over sites of the wrapped difference of two angle profiles²) (site, ...)."""
-    d = np.angle(np.exp(1j * (np.asarray(a, dtype=float) - np.asarray(b, dtype=float))))
-    return np.sqrt((d * d).mean(0))
-
-
-def relative_rms(a, b):
-    """√(mean over sites of (a/b − 1)²) of two positive profiles (site, ...)."""
-    d = np.asarray(a, dtype=float) / np.asarray(b, dtype=float) - 1.0
-    return np.sqrt((d * d).mean(0))
-
-
-def _bulk_max(y, edges):
-    return _bulk(y, edges).max(0)
-
-
 def signatures(o: Mapping[str, np.ndarray], *, sites: Sequence[int], centre: int,
                edges=(5, 5), parts: int = 4) -> dict[str, np.ndarray]:
     """The scalars of Fig. 6 from one :func:`observables` dict ``o`` (with ``g1``; vectorised over
@@ -340,7 +262,7 @@ def signatures(o: Mapping[str, np.ndarray], *, sites: Sequence[int], centre: int
         raise ValueError("sites must hold at least two Wigner sites")
     V, g = o["circular_variance"], o["g1"]
     return {"V_change": change_across(V, edges), "V_step": smallest_step(V, edges, parts),
-            "V_max": _bulk_max(V, edges), "delta_n_max": o["delta_n"][idx].max(0),
+            "V_max": bulk_max(V, edges), "delta_n_max": o["delta_n"][idx].max(0),
             "sigma_r_change": o["sigma_r"][idx[-1]] / o["sigma_r"][idx[0]] - 1.0,
             "sigma_phi_growth": o["sigma_phi"][idx[-1]] - o["sigma_phi"][idx[0]],
             "arc_min": o["arc_ratio"][idx].min(0), "g1_xi": g1_decay_length(g, centre),
@@ -367,7 +289,7 @@ def angular_identity(o: Mapping[str, np.ndarray], *, edges=(5, 5),
     V = o["circular_variance"]
     if frozen_at is not None:
         V = np.broadcast_to(V[count("frozen_at", frozen_at) - 1], V.shape)
-    return _bulk_max(np.abs(o["field_abs"] / (o["r_mean"] * (1.0 - V)) - 1.0), edges)
+    return bulk_max(np.abs(o["field_abs"] / (o["r_mean"] * (1.0 - V)) - 1.0), edges)
 
 
 @dataclass(frozen=True)
@@ -415,7 +337,7 @@ def bulk_drift(ds: xr.Dataset, first: str, second: str, *, key: str = "circular_
     window ``first`` of the same run, with its joint jackknife error: zero within errors when the
     state is stationary across the two windows (e.g. the two halves of the RNW window)."""
     value, error = jackknife_windows(
-        lambda o: {"d": _bulk(o[1][key], edges).mean(0) - _bulk(o[0][key], edges).mean(0)},
+        lambda o: {"d": bulk(o[1][key], edges).mean(0) - bulk(o[0][key], edges).mean(0)},
         [(ds, first), (ds, second)], n_batches=n_batches)
     return float(value["d"]), float(error["d"])
 

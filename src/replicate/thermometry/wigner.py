@@ -151,6 +151,6 @@ def annulus_probabilities(P, u_edges) -> np.ndarray:
 
 def annulus_mean_wigner(P, u_edges) -> np.ndarray:
     """Mean of W over each annulus, p_k / (π Δu_k): the rotation average of W on the bins, to
-    compare with :func:`replicate.analysis.spatial.radial_profile`."""
+    compare with :func:`replicate.analysis.wigner_samples.radial_profile`."""
     e = _edges(u_edges)
     return annulus_probabilities(P, e) / (np.pi * np.diff(e))
