@@ -1,37 +1,15 @@
 """Second-order cumulant expansion (Gaussian closure, M = 2) of the chain's Lindblad dynamics.
 
-Ferrari et al., SI Eqs. (34) and (37); the closed equations are in :mod:`.equations`.  The variables are the field α_ℓ = ⟨a_ℓ⟩ and the
-normally ordered second moments N_ℓm = ⟨a_ℓ† a_m⟩ and M_ℓm = ⟨a_ℓ a_m⟩.  With
-A = iΔ𝟙 + iJT − Γ/2 (T the nearest-neighbour adjacency matrix, Γ = diag γ_ℓ) and the drive
-vector f_ℓ (F on site 1, or on every site for ``drive="uniform"``), the exact equations are
-
-.. math::
-    \\dot\\alpha = A\\alpha - i f - iU\\,\\langle a_\\ell^\\dagger a_\\ell a_\\ell\\rangle,\\qquad
-    \\dot N = A^*N + NA^T + i(f\\alpha^T - \\alpha^* f^T) + iU(H - H^\\dagger),\\\\
-    \\dot M = AM + MA^T - i(f\\alpha^T + \\alpha f^T) - iU(G + G^T + {\\rm diag}\\,M_{\\ell\\ell}),
-
-with H_ℓm = ⟨a_ℓ†a_ℓ†a_ℓ a_m⟩ and G_ℓm = ⟨a_ℓ†a_ℓ a_ℓ a_m⟩ (the diag M term is the
-commutator a_ℓ a_ℓ† = a_ℓ†a_ℓ + 1 in d(a_ℓ a_ℓ)).  Zero-temperature losses add no source
-terms to normally ordered moments.  The Gaussian closure sets the third and fourth joint
-cumulants to zero, so for normally ordered products
-
-.. math::
-    \\langle x_1x_2x_3\\rangle = \\sum_{\\rm 3\\ pairs}\\langle x_ix_j\\rangle\\mu_k - 2\\mu_1\\mu_2\\mu_3,\\qquad
-    \\langle x_1x_2x_3x_4\\rangle = \\sum_{\\rm 3\\ pairings}\\langle x_ix_j\\rangle\\langle x_kx_l\\rangle
-    - 2\\mu_1\\mu_2\\mu_3\\mu_4,
-
-giving ⟨a†aa⟩ = 2N_ℓℓα_ℓ + M_ℓℓα_ℓ* − 2|α_ℓ|²α_ℓ, G_ℓm = 2N_ℓℓM_ℓm + M_ℓℓN_ℓm − 2|α_ℓ|²α_ℓα_m,
-H_ℓm = M_ℓℓ*M_ℓm + 2N_ℓℓN_ℓm − 2|α_ℓ|²α_ℓ*α_m, and the Kerr moment of spec §1.6,
-⟨a†²a²⟩ = |M_ℓℓ|² + 2N_ℓℓ² − 2|α_ℓ|⁴.  δn is Eq. (37): (⟨a†²a²⟩ − n²)/n.
-At U = 0 the equations are exact.
+Ferrari et al., SI Eqs. (34) and (37): the field α_ℓ = ⟨a_ℓ⟩ and the normally ordered second
+moments N_ℓm = ⟨a_ℓ† a_m⟩, M_ℓm = ⟨a_ℓ a_m⟩ under the Gaussian closure (third and fourth joint
+cumulants set to zero); the closed equations and their derivation are in :mod:`.equations`.
+δn is Eq. (37): (⟨a†²a²⟩ − n²)/n. At U = 0 the equations are exact.
 
 Numerics (for maps over (L, F), SI Fig. 10):
 
-* the right-hand side :func:`rhs` is a numba loop that uses the tridiagonal drift matrix
-  directly, (A X)_ℓm = (iΔ − γ_ℓ/2) X_ℓm + iJ (X_{ℓ−1,m} + X_{ℓ+1,m}), so a call costs O(L²);
-  the dense matrix form above is kept as a test oracle (``tests/oracles/test_cumulants.py``);
-* N is Hermitian and M symmetric, so only their upper triangles are stored and evolved
-  (:func:`pack`, :func:`unpack`): L + L(L+1) complex variables instead of L + 2L²;
+* the right-hand side :func:`~.equations.rhs` costs O(L²) per call (the dense matrix form of
+  the equations is kept as a test oracle, ``tests/oracles/test_cumulants.py``), and the packed
+  state holds L + L(L+1) complex variables instead of L + 2L²;
 * the time integration is the DOP853 Runge–Kutta pair with the coefficients, error norm
   (E5/E3 estimators, atol + rtol·max(|y|, |y_new|)) and step control of
   ``scipy.integrate.solve_ivp(method="DOP853")``, written in numba so that no Python runs per
