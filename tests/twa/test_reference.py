@@ -30,6 +30,8 @@ def test_engine_equals_reference_bitwise(params, kw):
 @pytest.mark.parametrize("params, kw", [
     (ChainParams(L=5, F=3.0), {}),
     (ChainParams(L=6, F=8.0, U=0.5), {"alpha0": np.full(6, 3.0 + 1j)}),  # large Kerr angles
+    # Kerr angles beyond π/4 on some rows only: the range-reduced and the small-angle sin/cos
+    (ChainParams(L=4, F=2.0, U=1.0), {"alpha0": np.array([6 + 2j, 0.1, 3j, -4])}),
     (ChainParams(L=4, F=2.0, gamma_int=0.3), {"noise_substeps": 3}),
     (ChainParams(L=3, F=1.0, drive="uniform"), {"alpha0": np.array([1, 1j, -1])}),
     (ChainParams(L=2, F=1.0, gamma=0.0), {}),  # no loss: bath steps without noise (g = 0)

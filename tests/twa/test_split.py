@@ -172,7 +172,9 @@ def test_otoc_replicas_share_noise():
     assert np.all(kicked["D"].isel(tau=1).values > 0)
 
 
-def test_same_numbers_for_one_and_two_threads():
+def test_same_numbers_for_one_and_two_threads(monkeypatch):
+    from replicate.twa import engine
+
     kw = dict(n_traj=300, t_relax=2.0, t_avg=2.0, seed=11, dt=0.05, **SPLIT)
     old = numba.get_num_threads()
     try:
@@ -180,6 +182,47 @@ def test_same_numbers_for_one_and_two_threads():
         one = twa.ness(P, **kw)
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
         two = twa.ness(P, **kw)
+        monkeypatch.setattr(engine, "PARALLEL_MIN_WORK", 0)  # the prange kernel
+        monkeypatch.setattr(engine, "CHUNK_WORK", 1e4)  # and many chunks
+        parallel = twa.ness(P, **kw)
     finally:
         numba.set_num_threads(old)
     assert one.identical(two)
+    assert one.identical(parallel)
+
+
+def test_fused_steps_independent_of_chunks_and_sampling(monkeypatch):
+    """The fused Kerr rotations (A(h/2) A(h/2) = A(h) between the steps of one run) leave the
+    trajectories independent of how Simulation.run cuts the run into kernel calls (which depends
+    on n_traj) and of the sampling interval; samples are taken at whole-step states."""
+    from replicate.twa import engine
+    from replicate.twa.kernels import sample
+
+    p = ChainParams(L=6, F=4.0)
+
+    def sampled(every, steps=60):
+        sim = Simulation(p, n_traj=70, dt=0.05, seed=2, classical=False, **SPLIT)
+        acc = sample.Accumulators(p.L, sim.n_traj, sim.nblocks, sim.nworkers, centre=1,
+                                  wigner_edges=None, p_edges=None, u_edges=None, n_batches=4)
+        if every:
+            sim.run(steps, sampler=acc, every=every)
+        else:
+            sim.run(steps)
+        return sim.alpha(), acc.trajectory_sums()[sample.NAMES.index("m2")]
+
+    whole, _ = sampled(0)
+    for every in (1, 3, 20):
+        assert np.array_equal(sampled(every)[0], whole), every
+    monkeypatch.setattr(engine, "CHUNK_WORK", 1.0)  # one sample or one step per kernel call
+    assert np.array_equal(sampled(0)[0], whole)
+    got = sampled(20)
+    monkeypatch.undo()
+    assert np.array_equal(got[0], whole)
+    # the three samples are the whole-step states at steps 20, 40, 60 (up to rounding: separate
+    # runs close and reopen the Kerr rotation in place)
+    sim = Simulation(p, n_traj=70, dt=0.05, seed=2, classical=False, **SPLIT)
+    m2 = 0.0
+    for _ in range(3):
+        sim.run(20)
+        m2 = m2 + np.abs(sim.alpha()) ** 2
+    assert np.allclose(got[1], m2, rtol=1e-11, atol=1e-12)

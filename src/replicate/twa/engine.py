@@ -26,9 +26,10 @@ from ..validate import count, positive
 from . import kernels
 from .kernels import BLOCK, Accumulators
 from .kernels.noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
-from .kernels.split import check_dt as check_split_dt
+from .kernels.split import CLOSE, OPEN, check_dt as check_split_dt
 
 DEFAULT_DT = 0.005
+CHUNK_WORK = 2e7  # lane-site-steps per kernel call of Simulation.run (progress, divergence checks)
 PARALLEL_MIN_WORK = 1e6  # lane-site-steps below which a chunk runs serially (~1 ms of work)
 T = TypeVar("T")
 INTEGRATORS = kernels.INTEGRATORS
@@ -148,9 +149,9 @@ class Simulation:
             nworkers, view = min(self.nworkers, sampler.nworkers), sampler.sampler(every)
         state = kernels.State(self.xr, self.xi, self.rng, self.ok)
         method = INTEGRATORS[self.integrator]
-        # chunk: ~ 2e7 lane-site-steps, a whole number of samples
+        # chunk: ~ CHUNK_WORK lane-site-steps, a whole number of samples
         unit = every if every > 0 else 1
-        per = max(1, int(2e7 / (self.lanes * self.params.L * unit)))
+        per = max(1, int(CHUNK_WORK / (self.lanes * self.params.L * unit)))
         chunk = per * unit
         done = 0
         with tqdm(total=nsteps, desc=desc, disable=not progress, leave=False) as bar:
@@ -158,7 +159,10 @@ class Simulation:
                 k = min(chunk, nsteps - done)
                 parallel = nworkers > 1 and k * self.lanes * self.params.L >= PARALLEL_MIN_WORK
                 kernel = kernels.run if parallel else kernels.run_serial
-                kernel(state, k, method, self.coefficients, view, nworkers)
+                # split step: open at the first chunk, close at the last (between chunks the
+                # state is mid-step; the chunking leaves the numbers unchanged)
+                edges = (OPEN if done == 0 else 0) | (CLOSE if done + k == nsteps else 0)
+                kernel(state, k, method, self.coefficients, view, nworkers, edges)
                 done += k
                 self.t += k * self.dt
                 bar.update(k)

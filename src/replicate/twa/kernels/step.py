@@ -205,14 +205,16 @@ def euler(xr, xi, rng, nsteps, c, ws):
 
 
 @njit(cache=True, error_model="numpy")
-def advance(xr, xi, rng, nsteps, method, c, ws):
-    """Advance one block by ``nsteps`` steps of the integrator ``method`` (:data:`INTEGRATORS`)."""
+def advance(xr, xi, rng, nsteps, method, c, ws, edges):
+    """Advance one block by ``nsteps`` steps of the integrator ``method`` (:data:`INTEGRATORS`).
+    ``edges`` (bits :data:`.split.OPEN`, :data:`.split.CLOSE`): where the split step's fused
+    half Kerr rotations open and close (:func:`.split.split`); ignored by Heun and Euler."""
     if method == HEUN:
         heun(xr, xi, rng, nsteps, c, ws)
     elif method == EULER:
         euler(xr, xi, rng, nsteps, c, ws)
     elif method == SPLIT:
-        split(xr, xi, rng, nsteps, c, ws)
+        split(xr, xi, rng, nsteps, c, ws, edges)
 
 
 # the split-step kernel and its factors (last: split.py imports BLOCK, SPLIT and _normals from here)

@@ -12,7 +12,8 @@ import numpy as np
 from numba import njit, prange
 
 from .sample import accumulate
-from .step import BLOCK, advance, workspace
+from .split import CLOSE, OPEN, close_into
+from .step import BLOCK, SPLIT, advance, workspace
 
 State = namedtuple("State", ("xr", "xi", "rng", "ok"))
 State.__doc__ = """The trajectories of a run: xr, xi (nblocks, L + 2, BLOCK) float64 (Re α, Im α),
@@ -29,8 +30,13 @@ def _finite(xr, xi):
 
 
 @njit(cache=True, error_model="numpy")
-def _worker(w, state, nsteps, method, coef, sampler, nworkers):
-    """Worker ``w`` of :func:`run`: blocks w, w + nworkers, ... with its own scratch arrays."""
+def _worker(w, state, nsteps, method, coef, sampler, nworkers, edges):
+    """Worker ``w`` of :func:`run`: blocks w, w + nworkers, ... with its own scratch arrays.
+
+    Split step: the samples are taken on the whole-step state A(h/2) w of the mid-step state w
+    (:func:`.split.close_into`, into the unused predictor scratch), so the trajectories do not
+    depend on the sampling interval; the first call of a run opens (``edges`` :data:`OPEN`), the
+    last closes (:data:`CLOSE`)."""
     nblocks, Lp2, _ = state.xr.shape
     ws = workspace(Lp2, coef.nrows)
     every = sampler.every
@@ -39,27 +45,37 @@ def _worker(w, state, nsteps, method, coef, sampler, nworkers):
             continue
         xr, xi, rng = state.xr[b], state.xi[b], state.rng[b]
         if every > 0:
-            for _ in range(nsteps // every):
-                advance(xr, xi, rng, every, method, coef, ws)
-                accumulate(xr, xi, b, w, sampler)
+            nsamp = nsteps // every
+            for k in range(nsamp):
+                e = (edges & OPEN) if k == 0 else 0
+                if k == nsamp - 1:
+                    e |= edges & CLOSE
+                advance(xr, xi, rng, every, method, coef, ws, e)
+                if method == SPLIT and (e & CLOSE) == 0:
+                    close_into(xr, xi, ws.pr, ws.pi, coef)
+                    accumulate(ws.pr, ws.pi, b, w, sampler)
+                else:
+                    accumulate(xr, xi, b, w, sampler)
         else:
-            advance(xr, xi, rng, nsteps, method, coef, ws)
+            advance(xr, xi, rng, nsteps, method, coef, ws, edges)
         state.ok[b] = _finite(xr, xi)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run(state, nsteps, method, coef, sampler, nworkers):
+def run(state, nsteps, method, coef, sampler, nworkers, edges):
     """Advance all blocks of ``state`` by ``nsteps`` steps of integrator ``method`` with the
     :class:`.step.Coefficients` ``coef``; if ``sampler.every`` > 0, accumulate a sample every that
-    many steps (:class:`.sample.Sampler`). ``nworkers`` workers run in parallel."""
+    many steps (:class:`.sample.Sampler`). ``nworkers`` workers run in parallel. ``edges``: bits
+    :data:`.split.OPEN` (the state is a whole-step state) and :data:`.split.CLOSE` (end at one)
+    of the split step (:func:`.split.split`); ignored by Heun and Euler."""
     for w in prange(nworkers):
-        _worker(w, state, nsteps, method, coef, sampler, nworkers)
+        _worker(w, state, nsteps, method, coef, sampler, nworkers, edges)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run_serial(state, nsteps, method, coef, sampler, nworkers):
+def run_serial(state, nsteps, method, coef, sampler, nworkers, edges):
     """:func:`run` on the calling thread without the GIL (no parallel region: for a single worker,
     whose thread-team start-up would cost more than the work on a busy machine, and for sweeps
     that run independent points on several Python threads). Same numbers."""
     for w in range(nworkers):
-        _worker(w, state, nsteps, method, coef, sampler, nworkers)
+        _worker(w, state, nsteps, method, coef, sampler, nworkers, edges)
