@@ -226,3 +226,30 @@ def test_fused_steps_independent_of_chunks_and_sampling(monkeypatch):
         sim.run(20)
         m2 = m2 + np.abs(sim.alpha()) ** 2
     assert np.allclose(got[1], m2, rtol=1e-11, atol=1e-12)
+
+
+def _first_variable(x) -> np.ndarray:
+    """The values of a DataArray, or of the first data variable of a Dataset."""
+    return np.asarray(x.values if not hasattr(x, "data_vars") else x[list(x.data_vars)[0]].values)
+
+
+@pytest.mark.parametrize("driver", ["autocorrelation", "site_samples", "otoc_eps_scan", "steady_point"])
+def test_every_driver_takes_the_integrator(driver):
+    """The drivers that used to hard-code Heun run the split step and reject an unknown scheme."""
+    p = ChainParams(L=3, F=1.0)
+    call = {
+        "autocorrelation": lambda i: twa.autocorrelation(p, sites=[1], n_lags=2, n_traj=4, t_relax=1.0,
+                                                         t_avg=2.0, sample_every=0.5, integrator=i),
+        "site_samples": lambda i: twa.site_samples(p, [1], n_traj=4, t_relax=1.0, t_avg=1.0,
+                                                   sample_every=0.5, integrator=i),
+        "otoc_eps_scan": lambda i: twa.otoc_eps_scan(p, [1e-3], n_traj=4, t_relax=1.0,
+                                                     times=[0.0, 1.0], integrator=i),
+        "steady_point": lambda i: twa.steady_point(p, n_traj=4, t_relax=1.0, t_avg=1.0, tau_max=1.0,
+                                                   window=0.5, integrator=i),
+    }[driver]
+    heun, spl = call("heun"), call("split")
+    assert heun.attrs["integrator"] == "heun" and spl.attrs["integrator"] == "split"
+    a, b = (_first_variable(x) for x in (heun, spl))
+    assert np.all(np.isfinite(b)) and not np.array_equal(a, b)
+    with pytest.raises(ValueError, match="integrator"):
+        call("rk4")

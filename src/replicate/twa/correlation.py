@@ -26,7 +26,8 @@ from .ness import N_BATCHES, Window
 def autocorrelation(params: ChainParams, *, sites: Sequence[int], n_lags: int, n_traj: int,
                     t_relax: float, t_avg: float, sample_every: float | None = None,
                     dt: float | None = None, seed: int = 0, classical: bool = False,
-                    max_halvings: int = 0, progress: bool = False) -> xr.Dataset:
+                    integrator: str = "heun", max_halvings: int = 0,
+                    progress: bool = False) -> xr.Dataset:
     """C_ℓ(τ) of Eq. (46) at ``sites`` for τ = 0, Δs, …, ``n_lags``·Δs (Δs = ``sample_every``).
 
     Trajectories start from the vacuum (as :func:`replicate.twa.ness`, same trajectories for the
@@ -45,7 +46,7 @@ def autocorrelation(params: ChainParams, *, sites: Sequence[int], n_lags: int, n
 
     def run(step: float) -> xr.Dataset:
         sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=classical,
-                         integrator="heun")
+                         integrator=integrator)
         n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
         win = Window.plan(sim, t_avg, sample_every)
         if win.n_samples <= n_lags:

@@ -145,7 +145,8 @@ def otoc_saturation(ds: xr.Dataset, window: float = DEFAULT_WINDOW) -> xr.Datase
 
 
 def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, seed: int = 0,
-                  dt: float | None = None, max_halvings: int = 0) -> xr.Dataset:
+                  dt: float | None = None, integrator: str = "heun",
+                  max_halvings: int = 0) -> xr.Dataset:
     """Phase OTOC (Eq. 6) for several kicks ε, all forked from the same NESS trajectories.
 
     One :class:`replicate.twa.engine.Simulation` is relaxed for ``t_relax`` from the vacuum; for
@@ -167,7 +168,7 @@ def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, see
 
     def run(step: float) -> xr.Dataset:
         sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=False,
-                         integrator="heun")
+                         integrator=integrator)
         n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
         _check_kick(sim, 1, eps_values[0], times)  # checks before running
         sim.run(n_relax)

@@ -25,7 +25,7 @@ NESS_VARS = ("n", "delta_n", "circular_variance")
 def steady_point(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float,
                  tau_max: float, tau_step: float = 0.5, window: float = DEFAULT_WINDOW,
                  eps: float = 1e-4, seed: int = 0, dt: float | None = None,
-                 max_halvings: int = 2) -> xr.Dataset:
+                 integrator: str = "heun", max_halvings: int = 2) -> xr.Dataset:
     """NESS observables and OTOC saturation of one chain, over ``site``.
 
     Parameters
@@ -47,12 +47,14 @@ def steady_point(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: flo
     if tau_max < window:
         raise ValueError(f"tau_max={tau_max!r} must cover the saturation window {window!r}")
     return with_dt_halving(
-        lambda step: _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, step),
+        lambda step: _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, step,
+                             integrator),
         dt, max_halvings)
 
 
-def _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, dt) -> xr.Dataset:
-    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator="heun")
+def _point(params, n_traj, t_relax, t_avg, tau_max, tau_step, window, eps, seed, dt,
+           integrator) -> xr.Dataset:
+    sim = Simulation(params, n_traj=n_traj, dt=dt, seed=seed, classical=False, integrator=integrator)
     n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
     win = Window.plan(sim, t_avg)
     taus = np.round(np.arange(0.0, tau_max + 0.5 * tau_step, tau_step) / sim.dt) * sim.dt

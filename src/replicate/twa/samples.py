@@ -12,7 +12,7 @@ from .engine import Simulation, n_steps, with_dt_halving
 
 def site_samples(params: ChainParams, sites, *, n_traj: int, t_relax: float, t_avg: float,
                  sample_every: float, dt: float | None = None, seed: int = 0,
-                 dtype=np.complex128, max_halvings: int = 0,
+                 integrator: str = "heun", dtype=np.complex128, max_halvings: int = 0,
                  progress: bool = False) -> xr.DataArray:
     """Complex NESS samples α_ℓ(t) of Eq. (4) at a few sites, every ``sample_every`` in a window.
 
@@ -31,7 +31,7 @@ def site_samples(params: ChainParams, sites, *, n_traj: int, t_relax: float, t_a
 
     def run(step: float) -> xr.DataArray:
         sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=False,
-                         integrator="heun")
+                         integrator=integrator)
         n_relax = n_steps("t_relax", positive("t_relax", t_relax, allow_zero=True), sim.dt)
         every = n_steps("sample_every", positive("sample_every", sample_every), sim.dt)
         n_samp = n_steps("t_avg", positive("t_avg", t_avg), sim.dt) // max(every, 1)
