@@ -31,7 +31,7 @@ book: venv
 test:
 	@mkdir -p _build && rm -f _build/stages.log
 	$(STAGE) install $(MAKE) --no-print-directory venv
-	$(STAGE) unit $(BIN)/python -m pytest -q tests
+	$(STAGE) unit $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile tests
 	$(STAGE) chapters $(BIN)/replicate execute --profile quick --jobs $(JOBS)
 	$(STAGE) regress $(BIN)/replicate regress
 	$(STAGE) seed $(BIN)/replicate check seed --jobs $(JOBS) --workdir _build/check-seed
