@@ -4,19 +4,7 @@ from scipy.integrate import solve_ivp
 
 from replicate import twa
 from replicate.chain import ChainParams
-
-
-def _gp_rhs(p: ChainParams):
-    F, g = p.drive_profile(), 0.5 * p.loss_profile()
-
-    def rhs(t, y):
-        a = y[:p.L] + 1j * y[p.L:]
-        nb = np.zeros_like(a)
-        nb[1:] += a[:-1]
-        nb[:-1] += a[1:]
-        da = -1j * (-p.Delta * a + p.U * np.abs(a) ** 2 * a - p.J * nb + F) - g * a
-        return np.concatenate([da.real, da.imag])
-    return rhs
+from systems import gp_rhs
 
 
 def test_classical_matches_solve_ivp():
@@ -24,7 +12,7 @@ def test_classical_matches_solve_ivp():
     a0 = np.array([0.5, 1.0j, -0.3, 0.2 + 0.1j])
     times = np.array([0.0, 0.5, 1.0, 2.0])
     ds = twa.evolve(p, n_traj=1, times=times, dt=5e-6, classical=True, alpha0=a0)
-    sol = solve_ivp(_gp_rhs(p), (0, 2.0), np.concatenate([a0.real, a0.imag]), t_eval=times,
+    sol = solve_ivp(gp_rhs(p), (0, 2.0), np.concatenate([a0.real, a0.imag]), t_eval=times,
                     method="DOP853", rtol=1e-12, atol=1e-12)
     exact = sol.y[:p.L] + 1j * sol.y[p.L:]
     got = ds["field_re"].values + 1j * ds["field_im"].values

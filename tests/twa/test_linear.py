@@ -6,22 +6,14 @@ from scipy.linalg import expm, solve
 from replicate import twa
 from replicate.chain import ChainParams
 from replicate.twa.engine import Simulation
-
-
-def _linear(p: ChainParams):
-    """dα/dt = M α + b for U = 0 (no -1 correction survives: U(|α|²-1) = 0)."""
-    L = p.L
-    hop = np.eye(L, k=1) + np.eye(L, k=-1)
-    M = 1j * (p.Delta * np.eye(L) + p.J * hop) - 0.5 * np.diag(p.loss_profile())
-    b = -1j * p.drive_profile().astype(complex)
-    return M, b
+from systems import linear_drift
 
 
 @pytest.mark.parametrize("params", [ChainParams(L=6, F=2.0, U=0.0),
                                     ChainParams(L=4, F=1.5, U=0.0, gamma_int=0.2),
                                     ChainParams(L=3, F=1.0, U=0.0, drive="uniform")])
 def test_u0_ness_is_coherent(params):
-    M, b = _linear(params)
+    M, b = linear_drift(params)
     alpha_ss = solve(M, -b)
     ds = twa.ness(params, n_traj=400, t_relax=40.0, t_avg=20.0, sample_every=0.5, seed=1)
     z_n = (ds["n"].values - np.abs(alpha_ss) ** 2) / ds["n_err"].values
@@ -47,7 +39,7 @@ def test_no_drive_stays_vacuum():
 def test_u0_second_moments_follow_exact_linear_sde():
     """⟨α_l α_m*⟩(t) = μ_l μ_m* + C_lm with μ' = Mμ + b, C' = MC + CM† + diag(γ_l/2), C(0) = ½."""
     p = ChainParams(L=3, F=2.0, U=0.0, J=1.0, Delta=0.5)
-    M, b = _linear(p)
+    M, b = linear_drift(p)
     a0 = np.array([0.5, -1.0j, 0.3])
     n = 20_000
     sim = Simulation(p, n_traj=n, dt=0.001, seed=8, classical=False, integrator="heun", alpha0=a0)

@@ -14,29 +14,9 @@ from replicate import twa
 from replicate.chain import ChainParams
 from replicate.twa.engine import Simulation
 from replicate.twa.kernels import split
+from systems import gp_rhs, linear_drift
 
 SPLIT = dict(integrator="split")
-
-
-def _linear(p: ChainParams):
-    """dα/dt = M α + b for U = 0 (as test_linear.py)."""
-    hop = np.eye(p.L, k=1) + np.eye(p.L, k=-1)
-    M = 1j * (p.Delta * np.eye(p.L) + p.J * hop) - 0.5 * np.diag(p.loss_profile())
-    return M, -1j * p.drive_profile().astype(complex)
-
-
-def _gp_rhs(p: ChainParams):
-    """Right-hand side of Eq. (35) for solve_ivp (as test_classical.py)."""
-    F, g = p.drive_profile(), 0.5 * p.loss_profile()
-
-    def rhs(t, y):
-        a = y[:p.L] + 1j * y[p.L:]
-        nb = np.zeros_like(a)
-        nb[1:] += a[:-1]
-        nb[:-1] += a[1:]
-        da = -1j * (-p.Delta * a + p.U * np.abs(a) ** 2 * a - p.J * nb + F) - g * a
-        return np.concatenate([da.real, da.imag])
-    return rhs
 
 
 # --- weak order on the same Brownian paths -------------------------------------------------
@@ -88,7 +68,7 @@ def test_weak_order_two_nonlinear_chain():
 def test_u0_ness_is_coherent(params):
     """U = 0: TWA is exact and the NESS a product of coherent states (as test_linear). dt = 0.02:
     the step's own bias of n is ≈ 0.4 (dt/0.01)² per mille here (0.9 % at dt = 0.05, L = 6)."""
-    M, b = _linear(params)
+    M, b = linear_drift(params)
     alpha_ss = solve(M, -b)
     ds = twa.ness(params, n_traj=400, t_relax=40.0, t_avg=20.0, sample_every=0.5, seed=1, dt=0.02,
                   **SPLIT)
@@ -117,7 +97,7 @@ def test_classical_limit_second_order():
     p = ChainParams(L=4, F=3.0, gamma_int=0.05)
     a0 = np.array([0.5, 1.0j, -0.3, 0.2 + 0.1j])
     times = np.array([0.0, 0.5, 1.0, 2.0])
-    sol = solve_ivp(_gp_rhs(p), (0, 2.0), np.concatenate([a0.real, a0.imag]), t_eval=times,
+    sol = solve_ivp(gp_rhs(p), (0, 2.0), np.concatenate([a0.real, a0.imag]), t_eval=times,
                     method="DOP853", rtol=1e-12, atol=1e-12)
     exact = (sol.y[:p.L] + 1j * sol.y[p.L:]).T
     errs = []
