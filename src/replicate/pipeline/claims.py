@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -119,6 +120,21 @@ class Ledger:
     claims: list[Claim] = field(default_factory=list)
     declared: dict[str, _Declared] = field(default_factory=dict)
     values: list[Value] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter, repr=False)
+
+    def declare_from(self, chapter: str, **context) -> Ledger:
+        """Declare every claim of the chapter's YAML file ``chapters/<chapter>.claims.yml``
+        (format: :mod:`.declarations`); ``context`` fills the templates (``L=L, sites=sites``).
+        Returns the ledger, so that ``ledger = Ledger(...).declare_from(...)`` reads as one step."""
+        from .declarations import claims_file, load
+
+        for key, kw in load(claims_file(chapter), context):
+            self.declare(key, **kw)
+        return self
+
+    def elapsed(self) -> float:
+        """Seconds since the ledger was opened (the chapter's wall time; saved with it)."""
+        return time.perf_counter() - self.started
 
     def declare(self, key: str, *, figure: str, claim: str, paper: str, kind: str = PAPER,
                 target: float | None = None, tolerance: float | None = None,
@@ -263,6 +279,7 @@ class Ledger:
         path = Path(directory or ".") / f"{self.chapter}{LEDGER_SUFFIX}"
         tmp = path.with_suffix(".tmp")
         record = {"chapter": self.chapter, "profile": self.profile,
+                  "wall_seconds": round(self.elapsed(), 1),
                   "claims": [asdict(c) for c in self.claims], "values": [asdict(v) for v in self.values]}
         tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False))
         tmp.replace(path)
