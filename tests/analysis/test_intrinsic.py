@@ -58,3 +58,16 @@ def test_intrinsic_loss_empties_a_short_chain():
     v1, _ = intrinsic.profile_statistics(twa.ness(ChainParams(L=14, F=4.0, gamma_int=1.0), **kw), edges=(2, 2))
     assert v1["n_mean"] < 0.2 * v0["n_mean"]
     assert v1["relative_change"] < -0.5
+
+
+def test_statistics_read_as_pairs_and_compare_two_runs():
+    half = intrinsic.ProfileStatistics({"xi_n": 10.0, "n_median": 0.5}, {"xi_n": 1.0, "n_median": 0.1})
+    full = intrinsic.ProfileStatistics({"xi_n": 20.0, "n_median": 4.0}, {"xi_n": 1.0, "n_median": 0.2})
+    assert half["n_median"] == (0.5, 0.1)
+    change, err = half.relative_to(full)                 # ξ_n halved: −50 %, errors 10 % and 5 %
+    assert change == pytest.approx(-0.5) and err == pytest.approx(0.5 * np.hypot(0.1, 0.05))
+    assert half.relative_to(full, "n_median")[0] == pytest.approx(-0.875)
+    s = intrinsic.profile_statistics(_dataset(40.0 - np.arange(41), 0.0, noise=0.01), edges=(5, 5))
+    value, error = s                                     # unpacks as (values, errors)
+    assert s["xi_n"] == (value["xi_n"], error["xi_n"])
+    assert s.relative_to(s) == pytest.approx((0.0, np.sqrt(2) * error["xi_n"] / value["xi_n"]))

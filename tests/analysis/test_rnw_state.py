@@ -165,3 +165,26 @@ def test_at_site_reads_a_profile_and_its_error():
     p = xr.Dataset({"n": ("site", [1.0, 2.0, 3.0]), "n_err": ("site", [0.1, 0.2, 0.3])}, coords={"site": [1, 2, 3]})
     assert rs.at_site(p, "n", 2) == (2.0, 0.2)
     assert rs.at_site(p, "n", 3) == (3.0, 0.3)
+
+
+def test_classical_comparison_agrees_where_built_to_and_sees_every_control():
+    """TWA arcs against classical points of the same density and phase winding (agreement), a
+    classical run with n ÷ 1.5 (density control) and one winding 0.1 rad/site faster (phase
+    control)."""
+    L = 12
+    alpha, _ = arcs(L=L)                                     # n = R² + s_r² − ½ = 63.59
+    point, _ = arcs(L=L, sigma=np.zeros(L), s_r=0.0, R=np.sqrt(63.59), n_traj=64)
+    times = np.arange(alpha.shape[0], dtype=float)
+    sites = np.arange(1, L + 1)[None, :, None]
+    runs = [rs.reduce_evolve(fake_run(a, times, classical=c), windows={"w": (0.0, 19.0)}, centre=6)
+            for a, c in ((alpha, False), (point, True), (point / np.sqrt(1.5), True),
+                         (point * np.exp(0.1j * sites), True))]
+    est = rs.classical_comparison(*runs, window="w", frozen_at=2, edges=(1, 1))
+    assert list(est) == ["density", "phase", "field_change_a", "field_change_b", "density_control",
+                         "phase_control", "identity", "identity_control"]
+    assert est["density"][0] < 0.01 and est["density_control"][0] == pytest.approx(0.5, abs=0.01)
+    assert est["phase"][0] < 0.05
+    assert est["phase_control"][0] == pytest.approx(0.1 * np.sqrt(np.mean(np.arange(1, L + 1) ** 2)), abs=0.03)
+    assert est["field_change_a"][0] < -0.2 and est["field_change_b"][0] == pytest.approx(0.0, abs=1e-12)
+    assert est["identity"][0] < 0.01 and est["identity_control"][0] > 0.1
+    assert all(np.isfinite(e) and e > 0 for k, (_, e) in est.items() if k != "field_change_b")

@@ -16,9 +16,14 @@ each with a jackknife error over batches of trajectories (one joint resampling p
 * ``V_bulk`` — the circular variance 1 − |⟨e^{iφ_ℓ}⟩| averaged over the bulk (≈ 0.1 in the RNW,
   which has a phase; near its uniform-phase value ≈ 1 once the RNW is destroyed).
 
-The bulk is the chain without ``edges`` boundary sites at each end.
+The bulk is the chain without ``edges`` boundary sites at each end. :func:`profile_statistics`
+returns them as a :class:`ProfileStatistics` (``s["xi_n"]`` is (value, error));
+:meth:`ProfileStatistics.relative_to` compares two runs (ξ_n(γ_int) ÷ ξ_n(0) − 1).
 """
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,15 +33,37 @@ from ..validate import count
 from .fits import ols
 from .spatial import half_decay_distance
 
-__all__ = ["PROFILE_MOMENTS", "profile_statistics"]
+__all__ = ["PROFILE_MOMENTS", "ProfileStatistics", "profile_statistics"]
 
 PROFILE_MOMENTS = ("m2", "cos", "sin")
 """Batch moments :func:`profile_statistics` needs (``keep_batches=PROFILE_MOMENTS``)."""
 
 
-def profile_statistics(ds, *, edges: tuple[int, int] = (5, 5)) -> tuple[dict, dict]:
-    """(values, errors) of the statistics of the module docstring for one NESS Dataset of
-    :func:`replicate.twa.ness` run with ``keep_batches`` (at least :data:`PROFILE_MOMENTS`)."""
+@dataclass(frozen=True)
+class ProfileStatistics:
+    """The statistics of the module docstring of one run by name, with their jackknife errors.
+    ``s[name]`` is (value, error); ``value, error = s`` unpacks the two dicts."""
+
+    value: dict[str, float]
+    error: dict[str, float]
+
+    def __getitem__(self, name: str) -> tuple[float, float]:
+        return self.value[name], self.error[name]
+
+    def __iter__(self) -> Iterator[dict[str, float]]:
+        return iter((self.value, self.error))
+
+    def relative_to(self, reference: ProfileStatistics, name: str = "xi_n") -> tuple[float, float]:
+        """a/b − 1 for the statistic ``name`` here (a) and in ``reference`` (b), e.g.
+        ξ_n(γ_int) ÷ ξ_n(0) − 1, with the first-order error of two independent runs
+        |a/b| √((σ_a/a)² + (σ_b/b)²)."""
+        (a, ea), (b, eb) = self[name], reference[name]
+        return a / b - 1, abs(a / b) * float(np.hypot(ea / a, eb / b))
+
+
+def profile_statistics(ds, *, edges: tuple[int, int] = (5, 5)) -> ProfileStatistics:
+    """The statistics of the module docstring, with their jackknife errors, for one NESS Dataset
+    of :func:`replicate.twa.ness` run with ``keep_batches`` (at least :data:`PROFILE_MOMENTS`)."""
     left, right = (count("edges", e, minimum=0) for e in edges)
     L = int(ds.sizes["site"])
     if L - left - right < 3:
@@ -63,4 +90,4 @@ def profile_statistics(ds, *, edges: tuple[int, int] = (5, 5)) -> tuple[dict, di
         return {k: v[i] for i, k in enumerate(names)}
 
     value, err = stats.jackknife_dataset(ds, stat)
-    return ({k: float(v) for k, v in value.items()}, {k: float(v) for k, v in err.items()})
+    return ProfileStatistics({k: float(v) for k, v in value.items()}, {k: float(v) for k, v in err.items()})

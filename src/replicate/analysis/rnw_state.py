@@ -25,8 +25,9 @@ classical solution. The paper defines none of these numbers by a formula; ours a
 * the tests of the chapters: :func:`signatures` (every scalar of Fig. 6; :func:`signature_table`
   jackknifes them jointly over several runs or windows), :func:`bulk_drift` (the stationarity of
   a window), :func:`onsets` (the RNW onset of every trajectory), :func:`comparison`
-  (TWA against classical, SI Fig. 18) and :func:`angular_identity` (|⟨a_ℓ⟩| = ⟨|α_ℓ|⟩(1 − V_ℓ),
-  the SI's explanation of the decay of the field).
+  (TWA against classical, SI Fig. 18), :func:`angular_identity` (|⟨a_ℓ⟩| = ⟨|α_ℓ|⟩(1 − V_ℓ),
+  the SI's explanation of the decay of the field) and :func:`classical_comparison` (every scalar
+  of SI Fig. 18 with its control, jackknifed jointly).
 
 :func:`reduce_evolve` turns one ``twa.evolve(..., keep_sites=all)`` run into these window means
 plus n_L(t) per trajectory (for the onsets of :mod:`replicate.analysis.survival`) and raw samples
@@ -290,6 +291,32 @@ def angular_identity(o: Mapping[str, np.ndarray], *, edges=(5, 5),
     if frozen_at is not None:
         V = np.broadcast_to(V[count("frozen_at", frozen_at) - 1], V.shape)
     return bulk_max(np.abs(o["field_abs"] / (o["r_mean"] * (1.0 - V)) - 1.0), edges)
+
+
+def classical_comparison(twa: xr.Dataset, classical: xr.Dataset, density_control: xr.Dataset,
+                         phase_control: xr.Dataset, *, window: str, frozen_at: int, edges=(5, 5),
+                         n_batches: int = N_BATCHES) -> dict[str, tuple[float, float]]:
+    """The SI Fig. 18 scalars of a TWA run against the classical ensemble, each with the scalar of
+    its control, as (value, error) from one joint jackknife of the four reduced runs over their
+    ``window`` (:func:`jackknife_windows`).
+
+    ``density``, ``phase``, ``field_change_a`` (the TWA run) and ``field_change_b`` (the classical
+    one) are :func:`comparison` of ``twa`` with ``classical``; ``density_control`` and
+    ``phase_control`` the same density and phase statistics of ``twa`` against the control runs
+    (a classical run that should not agree); ``identity`` is :func:`angular_identity` of ``twa``
+    and ``identity_control`` the same with V_ℓ frozen at the site ``frozen_at``.
+    """
+    def stat(o):
+        q, c, u, d = o
+        return {**comparison(q, c, edges=edges),
+                "density_control": comparison(q, u, edges=edges)["density"],
+                "phase_control": comparison(q, d, edges=edges)["phase"],
+                "identity": angular_identity(q, edges=edges),
+                "identity_control": angular_identity(q, edges=edges, frozen_at=frozen_at)}
+
+    runs = [(ds, window) for ds in (twa, classical, density_control, phase_control)]
+    value, error = jackknife_windows(stat, runs, n_batches=n_batches)
+    return {k: (float(value[k]), float(error[k])) for k in value}
 
 
 @dataclass(frozen=True)
