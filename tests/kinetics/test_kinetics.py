@@ -111,6 +111,14 @@ def test_kl_divergence():
     assert np.isnan(kin.kl_divergence(p, np.array([1.0, -1.0, 2.0])))
 
 
+def test_max_relative_deviation():
+    n_ref = np.array([1.0, 2.0, 4.0])
+    assert kin.max_relative_deviation(n_ref, n_ref) == 0.0
+    assert kin.max_relative_deviation([1.1, 2.0, 3.0], n_ref) == pytest.approx(0.25)   # |3/4 − 1| wins over 0.1
+    with pytest.raises(ValueError, match="shape"):
+        kin.max_relative_deviation([1.0, 2.0], n_ref)
+
+
 def test_divergence_map_shape_and_special_line():
     ds = kin.divergence_map([-3.0, -np.sqrt(3) * 2.0], [2.0, 4.0], N=N, L=L)
     assert ds["ratio"].dims == ("Delta", "kappa")

@@ -26,7 +26,7 @@ from .analysis import (
     temperature_flatness,
 )
 from .array import band_energies, mode_functions, overlap, wave_numbers
-from .divergence import divergence_map, kl_divergence, kl_ratio
+from .divergence import divergence_map, kl_divergence, kl_ratio, max_relative_deviation
 from .equation import classical_rhs, kinetic_jacobian, kinetic_rhs, rate_matrix
 from .solve import (
     cavity_rates,
@@ -60,8 +60,8 @@ __all__ = [
     "cavity_spectrum", "chemical_potential", "classical_rhs", "classical_steady_state_rates",
     "curvature_flip_ratio", "density_scan", "divergence_map", "dos_features", "drive_amplitude_sq", "energy_per_particle",
     "evolve", "evolve_rates", "feature_near", "iso_beta0", "iso_beta0_scan", "kinetic_jacobian", "kinetic_rhs",
-    "kl_divergence", "kl_ratio", "line_ratio", "masked_fraction", "masked_median", "mode_functions",
-    "mode_spacing", "overlap", "perturbative_steady_state", "rate_matrix", "region_masks",
+    "kl_divergence", "kl_ratio", "line_ratio", "masked_fraction", "masked_median", "max_relative_deviation",
+    "mode_functions", "mode_spacing", "overlap", "perturbative_steady_state", "rate_matrix", "region_masks",
     "series_order", "spectrum_peak", "stability_margin", "steady_state", "steady_state_rates",
     "temperature_curvature", "temperature_flatness", "thermal_spectrum", "thermal_steady_state",
     "wave_numbers",

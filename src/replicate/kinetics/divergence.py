@@ -1,5 +1,6 @@
 """How far the steady state is from its approximations: Kullback–Leibler divergence (Eq. 17),
-the ratio R (Eq. B1) and their maps over (Δ, κ) (Figs. 2c, 5a, 5b).
+the ratio R (Eq. B1) and their maps over (Δ, κ) (Figs. 2c, 5a, 5b), the largest relative
+deviation of the occupations (Figs. 2a, 3c).
 
 Logarithms are natural (nats); the paper does not state the base.  R does not depend on it.
 """
@@ -29,6 +30,18 @@ def kl_divergence(n_ref, n) -> float:
     p_ref, p = n_ref / n_ref.sum(), n / n.sum()
     mask = p_ref > 0
     return float(np.sum(p_ref[mask] * np.log(p_ref[mask] / p[mask])))
+
+
+def max_relative_deviation(n, n_ref) -> float:
+    """max_k |n_k/n_ref,k − 1|: the largest relative deviation of the occupations ``n`` from a
+    reference distribution (0 when they coincide), e.g. the steady state against Bose–Einstein
+    at β0 (Fig. 2a) or n_{+Δ}(ω) against n_{−Δ}(−ω) (Fig. 3c)."""
+    n, n_ref = finite_array("n", n), finite_array("n_ref", n_ref)
+    if n.shape != n_ref.shape:
+        raise ValueError("n and n_ref must have the same shape")
+    if np.any(n_ref == 0):
+        raise ValueError("n_ref must be non-zero")
+    return float(np.max(np.abs(n / n_ref - 1.0)))
 
 
 def kl_ratio(n_ss, n_be, n_pert) -> float:
