@@ -23,6 +23,7 @@ def test_weighted_line_errors_match_the_scatter_of_repeated_fits():
     assert slopes.mean() == pytest.approx(0.7, abs=3 * slopes.std() / np.sqrt(slopes.size))
     assert slopes.std() == pytest.approx(fits_[0].slope_err, rel=0.06)
     assert np.mean([f.chi2_dof for f in fits_]) == pytest.approx(1.0, abs=0.05)
+    assert fits_[0].slope_pair == (fits_[0].slope, fits_[0].slope_err)
 
 
 def test_unweighted_line_takes_its_errors_from_the_residuals():

@@ -112,3 +112,28 @@ def test_three_regime_fraction():
 def test_bad_input(F_, x):
     with pytest.raises(ValueError):
         steepest_step(F_, x)
+
+
+def _ness(m2, im, counts=(10, 10, 10, 10)):
+    """A NESS Dataset with per-batch means of |α_ℓ|² (``m2``, site × batch) and Im α_ℓ (``im``)."""
+    import xarray as xr
+
+    data = np.stack([np.asarray(m2, float), np.asarray(im, float)])
+    return xr.Dataset({"batch_means": (("moment", "site", "batch"), data)},
+                      coords={"moment": ["m2", "im"], "site": np.arange(1, data.shape[1] + 1),
+                              "batch_count": ("batch", np.asarray(counts, float))})
+
+
+def test_current_balance_is_one_when_the_input_leaves_at_the_last_site():
+    from replicate.analysis.regimes import current_balance
+    from replicate.chain import ChainParams
+
+    p = ChainParams(L=3, F=2.0, Delta=2.5, J=2.0, U=0.1, gamma=1.0)
+    # n_1 = 1, Im α_1 = −1: input 2F − γ n_1 = 3 photons per unit time; n_L = 3 carries them out
+    m2, im = np.tile([[1.5], [9.0], [3.5]], 4), np.tile([[-1.0], [0.3], [0.0]], 4)
+    assert current_balance(_ness(m2, im), p) == (pytest.approx(1.0), pytest.approx(0.0, abs=1e-12))
+    m2[2] = 2.0                                  # n_L = 1.5: half the input leaves
+    assert current_balance(_ness(m2, im), p)[0] == pytest.approx(2.0)
+    m2[2] = [3.0, 4.0, 3.5, 3.5]                 # batches scatter around n_L = 3
+    value, error = current_balance(_ness(m2, im), p)
+    assert value == pytest.approx(1.0) and error > 0.05

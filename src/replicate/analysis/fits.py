@@ -30,6 +30,11 @@ class LineFit:
     def __call__(self, x):
         return self.intercept + self.slope * np.asarray(x, dtype=float)
 
+    @property
+    def slope_pair(self) -> tuple[float, float]:
+        """(slope, slope_err): the estimate a claim checks."""
+        return self.slope, self.slope_err
+
 
 def _xy(x, y) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=float)

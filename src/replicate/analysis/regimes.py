@@ -19,14 +19,24 @@ a margin away from both boundaries, so the claims about them are not built into 
 test gives on its control (another regime, or a window without a transition); its errors come
 from :func:`replicate.analysis.compare.bootstrap`, which reclassifies every resample, so the
 uncertainty of the regime boundaries is part of every error.
+
+:func:`current_balance` checks a NESS in any regime against the conservation of the photon
+number (the "uniform DC photon current" of Fig. 1).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import stats
 from .fits import ols
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from ..chain import ChainParams
 
 
 @dataclass(frozen=True)
@@ -223,3 +233,19 @@ def three_regime_fraction(F, n, dn, D, *, margin: float, chaotic: float = 0.5,
                           and row_D[I].max() < regular and row_D[III].max() < regular
                           and np.median(row_dn[III]) < 0))
     return float(np.mean(shown))
+
+
+def current_balance(ness: xr.Dataset, params: ChainParams) -> tuple[float, float]:
+    """Photons injected at site 1 over photons leaving at site L in the NESS ``ness`` of the
+    boundary-driven chain ``params``, (−2F Im⟨a_1⟩ − γ n_1) / (γ n_L), with its jackknife error
+    over trajectory batches (``ness`` from ``twa.ness(..., keep_batches=True)``; n_ℓ = ⟨|α_ℓ|²⟩_W − ½).
+
+    Hopping and the Kerr term conserve Σ_ℓ n_ℓ, so in a steady state of Eq. (1), and of the Wigner
+    equations (4), the drive's input minus the loss at site 1 leaves through site L: the ratio is 1
+    up to the sampling error (and the time-step error of the integration)."""
+    def stat(m):
+        n1, nL = m["m2"][0] - 0.5, m["m2"][-1] - 0.5
+        return {"r": (-2 * params.F * m["im"][0] - params.gamma * n1) / (params.gamma * nL)}
+
+    value, error = stats.jackknife_dataset(ness, stat)
+    return float(value["r"]), float(error["r"])

@@ -7,5 +7,6 @@ helpers; nothing in the physics packages imports this one.
 from .claims import Ledger
 from .plotting import error_band, panel_labels, savefig
 from .profiles import default, pick
+from .schematic import draw_chain
 
-__all__ = ["Ledger", "default", "pick", "panel_labels", "error_band", "savefig"]
+__all__ = ["Ledger", "default", "pick", "panel_labels", "error_band", "savefig", "draw_chain"]
