@@ -82,6 +82,14 @@ def test_declare_from_declares_every_row_through_the_ledger_checks(tmp_path, mon
         Ledger("demo-fig2", "quick").declare_from("demo/fig2")
 
 
+def test_a_repeated_claim_key_in_the_file_is_an_error(tmp_path):
+    f = tmp_path / "x.claims.yml"
+    f.write_text("claims:\n  k:\n    figure: Fig. 1\n    claim: a\n    paper: p\n"
+                 "  k:\n    figure: Fig. 1\n    claim: b\n    paper: p\n")
+    with pytest.raises(ValueError, match="repeated key 'k'"):
+        declarations.load(f, {})
+
+
 def test_every_claims_file_belongs_to_a_chapter_that_loads_it():
     files = sorted((ROOT / "chapters").rglob(f"*{declarations.SUFFIX}"))
     assert files, "no chapter declares its claims in a file"
@@ -91,4 +99,4 @@ def test_every_claims_file_belongs_to_a_chapter_that_loads_it():
         name = f.relative_to(ROOT / "chapters").as_posix().removesuffix(declarations.SUFFIX)
         assert re.search(rf"declare_from\(\s*\"{re.escape(name)}\"", chapter.read_text()), \
             f"{chapter.name} does not call declare_from({name!r})"
-        yaml.safe_load(f.read_text())   # valid YAML
+        yaml.load(f.read_text(), Loader=declarations._UniqueKeys)   # valid YAML, no repeated key

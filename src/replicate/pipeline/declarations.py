@@ -108,12 +108,26 @@ def expand(spec: Mapping[str, Any], context: Mapping[str, Any], source: str = "c
             yield key, kw
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """A YAML loader that rejects a repeated mapping key (PyYAML keeps the last one silently:
+    a claim written twice would vanish)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"repeated key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(path: Path, context: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The expanded declarations of the file at ``path``."""
     if not path.is_file():
         raise ValueError(f"no claims file {path}")
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeys)
     except yaml.YAMLError as e:
         raise ValueError(f"{path}: not valid YAML: {e}") from None
     return list(expand(spec, context, source=path.name))
