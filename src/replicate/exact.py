@@ -261,6 +261,35 @@ def _dataset(p: dict, res: dict, n_max: int, beta: np.ndarray, *, converged, cha
         coords={"site": site}, attrs=attrs)
 
 
+def cutoff_ladder(params: Any, cutoffs: Sequence[int], *, frame: Sequence[complex]) -> xr.Dataset:
+    """Exact steady state at several Fock cutoffs in one displaced frame, with its truncation error.
+
+    For the coherent regime (tens of photons per site), where the search of
+    :func:`steady_state` would need cutoffs beyond its budget: the frame ``frame`` (e.g. the TWA
+    steady-state field ⟨a_ℓ⟩) leaves only the fluctuations to the truncated operators, and the
+    answer is followed over the increasing ``cutoffs`` (each solved with
+    ``steady_state(..., n_max=k)``).
+
+    Returns the Dataset of :func:`steady_state` at the largest cutoff plus, over the new dimension
+    ``n_max``, ``n_ladder`` and ``delta_n_ladder`` (every cutoff), and ``n_trunc``,
+    ``delta_n_trunc``: the change between the last two cutoffs, our estimate of the remaining
+    truncation error. It is an upper bound when the change shrinks at least geometrically with
+    ratio ≤ 1/2 from one cutoff to the next (check it on the ladder: the chapter plots it).
+    """
+    cuts = [int(k) for k in cutoffs]
+    if len(cuts) < 2 or any(b <= a for a, b in zip(cuts, cuts[1:])) or cuts[0] < 1:
+        raise ValueError(f"cutoffs must be at least two increasing integers >= 1, got {cutoffs!r}")
+    L = chain_rates(params)["L"]
+    runs = [steady_state(params, n_max=k, frame=frame, max_dim=(k + 1) ** L) for k in cuts]
+    out = runs[-1].copy()
+    for var in ("n", "delta_n"):
+        ladder = xr.concat([r[var] for r in runs], dim="n_max").assign_coords(n_max=cuts)
+        out[f"{var}_ladder"] = ladder
+        out[f"{var}_trunc"] = np.abs(ladder.isel(n_max=-1) - ladder.isel(n_max=-2))
+    out.attrs["solve_seconds"] = float(sum(r.attrs["solve_seconds"] for r in runs))
+    return out
+
+
 def kerr_oscillator(F: float, Delta: float, U: float, gamma: float, n_terms: int = 3000) -> tuple[float, float]:
     """Exact NESS of one driven Kerr mode, H = −Δa†a + (U/2)a†²a² + F(a + a†), loss γ:
     (n, δn) from the complex-P solution of Drummond & Walls, J. Phys. A 13, 725 (1980),

@@ -118,3 +118,13 @@ def test_summaries_on_datasets():
     value, error = compare.drive_summary(chain, chain, large_dn=3.0, chaotic_D=0.5, n_resamples=50)
     assert value["leap_difference"] == 0.0 and error["leap_difference"] >= 0.5 / np.sqrt(6) - 1e-12
     assert error["D_max"] < 0.1
+
+
+def test_twa_minus_exact_adds_the_truncation_error_in_quadrature():
+    twa = xr.Dataset({"n": 10.2, "n_err": 0.03, "delta_n": -0.35, "delta_n_err": 0.01})
+    converged = xr.Dataset({"n": 10.0, "delta_n": -0.40})
+    d = compare.twa_minus_exact(twa, converged)
+    assert d["n"] == pytest.approx((0.02, 0.003)) and d["dn"] == pytest.approx((0.05, 0.01))
+    ladder = converged.assign(n_trunc=0.04, delta_n_trunc=0.02)
+    d = compare.twa_minus_exact(twa, ladder)
+    assert d["n"][1] == pytest.approx(0.005) and d["dn"][1] == pytest.approx(np.hypot(0.01, 0.02))

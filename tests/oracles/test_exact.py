@@ -78,3 +78,15 @@ def test_missing_qutip_gives_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "qutip", None)  # makes `import qutip` raise ImportError
     with pytest.raises(RuntimeError, match="pip install"):
         exact.steady_state(ChainParams(L=2, F=1.0), n_max=3)
+
+
+def test_cutoff_ladder_converges_to_the_coherent_u0_state_and_reports_the_change():
+    p = ChainParams(L=2, F=3.0, Delta=2.5, J=2.0, U=0.0, gamma=1.0)
+    beta = exact.linear_field(p)
+    ds = exact.cutoff_ladder(p, (2, 3), frame=beta)   # U = 0: the exact frame leaves the vacuum
+    np.testing.assert_allclose(ds.n, np.abs(beta) ** 2, rtol=1e-8)
+    assert ds.n_ladder.sizes["n_max"] == 2 and float(ds.n_trunc.max()) < 1e-8
+    wrong = exact.cutoff_ladder(p, (2, 4), frame=0.5 * beta)   # a poor frame: truncation shows
+    assert float(wrong.n_trunc.max()) > 1e-3
+    with pytest.raises(ValueError, match="cutoffs"):
+        exact.cutoff_ladder(p, (3,), frame=beta)

@@ -261,3 +261,16 @@ def drive_summary(boundary, uniform, *, large_dn: float, chaotic_D: float, margi
         if not k.startswith("D_max"):
             err[k] = quantized(err[k], _spacing(F), 1 if k.startswith("F_leap") else 2)
     return value, err
+
+
+def twa_minus_exact(twa_site, exact_site) -> dict[str, tuple[float, float]]:
+    """TWA against an exact steady state at one site: ``"n"`` → ((n^TWA − n^ex)/n^ex, error) and
+    ``"dn"`` → (δn^TWA − δn^ex, error), the errors combining the TWA's sampling error (``n_err``,
+    ``delta_n_err``) with the exact side's truncation error (``n_trunc``, ``delta_n_trunc`` of
+    :func:`replicate.exact.cutoff_ladder`; zero for a converged :func:`~replicate.exact.steady_state`)
+    in quadrature. Both arguments are one site of the Datasets (``.isel(site=-1)``)."""
+    t, ex = twa_site, exact_site
+    n_ex = float(ex.n)
+    tn, tdn = (float(ex.get(v, 0.0)) for v in ("n_trunc", "delta_n_trunc"))
+    return {"n": ((float(t.n) - n_ex) / n_ex, float(np.hypot(float(t.n_err), tn)) / n_ex),
+            "dn": (float(t.delta_n) - float(ex.delta_n), float(np.hypot(float(t.delta_n_err), tdn)))}
