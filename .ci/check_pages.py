@@ -44,6 +44,17 @@ WARNING_IN_STDERR = re.compile(r"\w*Warning\b|\bWARNING\b|\bwarning:|IProgress n
 WARNING_LINE = re.compile(r"\S+\.py:\d+: \w*Warning: ")
 
 
+# the repr of an object a cell ended with, shown as its output by accident (a cell ending in a
+# call that returns a path or an artist): "PosixPath('figures/x.png')", "<Figure size 640x480 …>"
+STRAY_REPR = re.compile(r"\b(?:Posix|Windows)Path\('|<Figure size \d|<matplotlib\.[\w.]+ object at 0x|"
+                        r"^\[?<matplotlib\.\w+\.\w+ at 0x", re.M)
+
+
+def reprs_shown(page_text: str) -> list[str]:
+    """The lines of a page that show the bare repr of an object (see :data:`STRAY_REPR`)."""
+    return [line.strip() for line in page_text.splitlines() if STRAY_REPR.search(line)]
+
+
 def warnings_shown(stderr_texts: list[str], page_text: str = "") -> list[str]:
     """The lines of a page that show a warning: in a cell's stderr output, or a Python
     ``file.py:N: SomeWarning:`` line anywhere."""
@@ -148,6 +159,9 @@ def main(html_dir: str) -> int:
                 if shown:
                     problems.append(f"warning text shown: {shown[0][:160]!r}"
                                     + (f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""))
+                stray = reprs_shown(r.get("text", ""))
+                if stray:
+                    problems.append(f"object repr shown as output: {stray[0][:160]!r}")
             status = "FAIL " + "; ".join(problems) if problems else "ok"
             figs = r.get("figures", 0)
             print(f"{rel}: {status} (figures {figs}, math {r.get('math', 0)})")

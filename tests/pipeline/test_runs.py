@@ -454,6 +454,14 @@ def test_page_checker_fails_on_warning_text_in_stderr():
     assert cp.warnings_shown(["UserWarning: careful"]) == ["UserWarning: careful"]
 
 
+def test_page_checker_fails_on_a_stray_object_repr():
+    cp = _check_pages()
+    assert cp.reprs_shown("a\nPosixPath('figures/ferrari-fig9.png')\nb") == ["PosixPath('figures/ferrari-fig9.png')"]
+    assert cp.reprs_shown("<Figure size 1000x360 with 2 Axes>") != []
+    assert cp.reprs_shown("[<matplotlib.lines.Line2D at 0x7f3a>]") != []
+    assert cp.reprs_shown("We save the figure with savefig (a pathlib.Path in the code).") == []
+
+
 def test_kernel_shows_no_iprogress_warning(tmp_path, capsys, fake_root):
     """The kernels of `replicate run` import tqdm.auto (the engine does) without a warning in the
     page, and a sweep's bar never lands in the notebook."""

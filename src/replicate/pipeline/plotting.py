@@ -32,10 +32,11 @@ def error_band(ax, x, y, err, *, log: bool = False, alpha: float = 0.3, **line_k
     return line
 
 
-def savefig(fig: plt.Figure, name: str, directory: str | Path = FIGURE_DIR) -> Path:
-    """Save ``fig`` as ``<directory>/<name>.png`` (next to the executed notebook) and return the path."""
+def savefig(fig: plt.Figure, name: str, directory: str | Path = FIGURE_DIR) -> None:
+    """Save ``fig`` as ``<directory>/<name>.png`` (next to the executed notebook). Returns nothing,
+    so that it can end a notebook cell without its value being shown (the inline backend shows
+    the figure itself at the end of the cell)."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.png"
     fig.savefig(path, dpi=120, bbox_inches="tight")
-    return path
