@@ -57,8 +57,8 @@ class ProfileStatistics:
         """a/b − 1 for the statistic ``name`` here (a) and in ``reference`` (b), e.g.
         ξ_n(γ_int) ÷ ξ_n(0) − 1, with the first-order error of two independent runs
         |a/b| √((σ_a/a)² + (σ_b/b)²)."""
-        (a, ea), (b, eb) = self[name], reference[name]
-        return a / b - 1, abs(a / b) * float(np.hypot(ea / a, eb / b))
+        r, err = stats.ratio(*self[name], *reference[name])
+        return r - 1, err
 
 
 def profile_statistics(ds, *, edges: tuple[int, int] = (5, 5)) -> ProfileStatistics:
