@@ -380,11 +380,11 @@ def test_steady_point_matches_separate_ness_and_otoc():
 def test_steady_point_halves_dt_on_divergence():
     p = ChainParams(L=4, F=40.0, U=1.0)
     pt = steady_point(p, n_traj=8, t_relax=20.0, t_avg=1.0, tau_max=1.0, window=1.0, dt=0.2,
-                      max_halvings=4)
+                      max_halvings=4, integrator="heun")
     assert pt.attrs["dt"] < 0.2 and np.all(np.isfinite(pt["n"].values))
     with pytest.raises(twa.TWADivergenceError):
         steady_point(p, n_traj=8, t_relax=20.0, t_avg=1.0, tau_max=1.0, window=1.0, dt=0.5,
-                     max_halvings=0)
+                     max_halvings=0, integrator="heun")
 
 
 def test_phase_diagram_regimes_at_l10():

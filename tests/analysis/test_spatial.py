@@ -62,6 +62,8 @@ def test_profile_statistics_exact_values():
     assert v["xi_n"] == pytest.approx(spatial.half_decay_distance(n))
     assert v["f2"] == pytest.approx(spatial.right_half_drop(n))
     assert v["phase_rate"] == pytest.approx(1 / 1.5, rel=1e-9)
+    one_site = spatial.profile_statistics(ds, centre=20, r_fit=1, floor_from=10, few_sites=10)[0]
+    assert one_site["phase_rate"] == pytest.approx(1 / 1.5, rel=1e-9)  # the line through g1(0) = 1
     assert v["two_stage"] == pytest.approx(v["xi_n"] / 1.5, rel=1e-9)
     V = 1 - means["cos"]
     assert v["V_beyond"] == pytest.approx(V[10:].min()) and v["V_right"] == pytest.approx(V[20:].min())
@@ -91,6 +93,8 @@ def test_phase_fit_range_stops_at_the_floor():
     assert r_fit == int(np.floor(1.5 * np.log(1 / 0.008)))  # last r with e^{−r/1.5} > 2 · floor
     with pytest.raises(ValueError, match="nothing to fit"):
         spatial.phase_fit_range(np.ones(L), c, floor_from=12)
+    sharp = np.maximum(np.exp(-r / 0.4), 0.004)  # at the floor from r = 2 on: one site qualifies
+    assert spatial.phase_fit_range(sharp, c, floor_from=12) == (1, pytest.approx(0.004))
 
 
 def test_sample_dataset_is_ness_on_the_same_trajectories():

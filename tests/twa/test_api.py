@@ -44,7 +44,8 @@ def test_dataset_layout():
     area = (ds["re"].values[1] - ds["re"].values[0]) ** 2
     assert np.all(ds["wigner"].sum(("re", "im")).values * area <= 1 + 1e-12)
     assert ds.attrs["version"] == replicate.__version__
-    assert ds.attrs["seed"] == 0 and ds.attrs["integrator"] == "heun" and ds.attrs["L"] == 3
+    assert ds.attrs["seed"] == 0 and ds.attrs["integrator"] == "split" and ds.attrs["L"] == 3
+    assert ds.attrs["dt"] == twa.DEFAULT_DT == 0.005
     ev = twa.evolve(P, n_traj=10, times=[0.0, 0.5], keep_trajectories=2)
     assert ev["n"].dims == ("time", "site") and ev["alpha_abs2"].shape == (2, 3, 2)
     assert np.all(ev["alpha_abs2"].values >= 0)
@@ -63,13 +64,14 @@ def test_classical_ensemble_from_vacuum_samples_has_spread():
 def test_divergence_raises_clear_error():
     p = ChainParams(L=4, F=50.0, U=1.0)
     with pytest.raises(twa.TWADivergenceError, match="smaller dt"):
-        twa.ness(p, n_traj=8, t_relax=50.0, t_avg=1.0, dt=0.5)
+        twa.ness(p, n_traj=8, t_relax=50.0, t_avg=1.0, dt=0.5, integrator="heun")
 
 
 def test_ness_halves_dt_on_divergence():
     """dt = 0.6 is unstable for ω ≈ Δ + 2J = 6.5 (Heun); halvings reach a stable step."""
     p = ChainParams(L=3, F=2.0)
     kw = dict(n_traj=64, t_relax=60.0, t_avg=6.0, seed=1, sample_every=0.6)
+    kw["integrator"] = "heun"
     ds = twa.ness(p, dt=0.6, max_halvings=3, **kw)
     assert ds.attrs["dt"] < 0.6 and np.all(np.isfinite(ds["n"].values))
     with pytest.raises(twa.TWADivergenceError):

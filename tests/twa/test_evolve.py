@@ -14,7 +14,7 @@ TIMES = np.arange(0.0, 3.01, 0.25)
 
 
 def test_keep_sites_are_the_trajectories_and_window_means_their_time_averages():
-    ds = twa.evolve(P, n_traj=70, times=TIMES, seed=4, keep_sites=[1, 4], window_means=1.0,
+    ds = twa.evolve(P, n_traj=70, times=TIMES, seed=4, keep_sites=[1, 4], window_means=1.0, integrator="heun",
                     keep_trajectories=70)
     assert ds["alpha"].dims == ("time", "kept_site", "traj") and ds["alpha"].shape == (13, 2, 70)
     sim = Simulation(P, n_traj=70, dt=None, seed=4, classical=False, integrator="heun")

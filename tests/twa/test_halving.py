@@ -8,7 +8,7 @@ from replicate.chain import ChainParams
 
 # dt = 0.6 is unstable for Heun at ω ≈ Δ + 2J = 6.5: every trajectory blows up by t = 60
 P = ChainParams(L=3, F=2.0)
-RELAX = dict(n_traj=64, seed=1, dt=0.6)
+RELAX = dict(n_traj=64, seed=1, dt=0.6, integrator="heun")
 
 DRIVERS = {
     "ness": lambda **kw: twa.ness(P, t_relax=60.0, t_avg=6.0, sample_every=0.6, **kw),

@@ -21,7 +21,7 @@ from replicate.twa.reference import Reference
 def test_engine_equals_reference_bitwise(params, kw):
     opts = {"classical": False, "integrator": "heun", **kw}
     sim = Simulation(params, n_traj=70, dt=0.01, seed=5, **opts)
-    ref = Reference(params, n_traj=70, dt=0.01, seed=5, **kw)
+    ref = Reference(params, n_traj=70, dt=0.01, seed=5, **{"integrator": "heun", **kw})
     sim.run(150)
     ref.run(150)
     assert np.array_equal(sim.alpha(), ref.alpha())

@@ -10,7 +10,7 @@ from replicate.twa.kernels import BLOCK, sample, snapshot
 from replicate.twa.ness import N_BATCHES
 
 P = ChainParams(L=4, F=3.0)
-KW = dict(n_traj=100, t_relax=1.0, t_avg=2.0, sample_every=0.5, seed=7)
+KW = dict(n_traj=100, t_relax=1.0, t_avg=2.0, sample_every=0.5, seed=7, integrator="heun")
 
 
 def test_kernel_moments_match_registry_definitions():
@@ -89,12 +89,13 @@ def test_radial_grid_covering_everything_counts_every_sample():
     assert np.all(total.values == ds["samples_per_batch"].values[None, :])
 
 
-def _python_loop_local_moments(params, *, n_traj, t_relax, t_avg, sample_every, seed, p_grid):
+def _python_loop_local_moments(params, *, n_traj, t_relax, t_avg, sample_every, seed, p_grid,
+                               integrator):
     """A Python loop: the moments and the p histogram summed in Python per sample."""
     from replicate import stats
 
     sim = Simulation(params, n_traj=n_traj, dt=None, seed=seed, classical=False,
-                     integrator="heun")
+                     integrator=integrator)
     every, n_samples = round(sample_every / sim.dt), round(t_avg / sample_every)
     edges = np.linspace(-p_grid[0], p_grid[0], p_grid[1] + 1)
     width = edges[1] - edges[0]

@@ -35,7 +35,7 @@ import xarray as xr
 from .. import stats
 from ..chain import ChainParams
 from ..twa import observables as obs
-from ..twa.engine import with_dt_halving
+from ..twa.engine import DEFAULT_INTEGRATOR, with_dt_halving
 from ..twa.ness import N_BATCHES
 from ..twa.samples import site_samples
 from ..validate import count
@@ -120,7 +120,9 @@ def phase_fit_range(g1, centre: int, *, floor_from: int, above_floor: float = 2.
 
     The floor is the median of g^(1) at r ≥ ``floor_from``; r_fit is the last r such that every
     point at distances 1..r on both sides of c is finite and above ``above_floor`` × floor.
-    ``ValueError`` if fewer than two distances qualify (no decay above the floor to fit).
+    r_fit = 1 (g^(1) at the floor from r = 2 on: ξ_φ below about a site) is allowed, and
+    :func:`profile_statistics` then takes the line through g^(1)_{c,c} = 1 and r = 1.
+    ``ValueError`` if no distance qualifies (no decay above the floor to fit).
     """
     g = np.asarray(g1, dtype=float)
     pts = fold_by_distance(g, np.zeros_like(g), centre)
@@ -135,8 +137,8 @@ def phase_fit_range(g1, centre: int, *, floor_from: int, above_floor: float = 2.
         if not np.all(np.isfinite(v[sel]) & (v[sel] > above_floor * floor)):
             break
         r_fit = int(rr)
-    if r_fit < 2:
-        raise ValueError("g1 is within above_floor × floor of its floor beyond r = 1: nothing to fit")
+    if r_fit < 1:
+        raise ValueError("g1 is within above_floor × floor of its floor already at r = 1: nothing to fit")
     return r_fit, floor
 
 
@@ -158,7 +160,8 @@ def profile_statistics(ds: xr.Dataset, *, centre: int, r_fit: int, floor_from: i
     ``xi_n`` (:func:`half_decay_distance` of n_ℓ), ``f2`` (:func:`right_half_drop`), ``n_max``;
     ``V_beyond`` = min V_ℓ over ℓ − 1 ≥ ``few_sites``; ``V_right`` = min V_ℓ over the right half;
     ``phase_rate`` = 1/ξ_φ, minus the OLS slope of ln g^(1)_{c,c±r} on r = 1..``r_fit`` (both
-    sides), ``phase_amp`` its e^{intercept}; ``g1_floor`` = median g^(1) at r ≥ ``floor_from``;
+    sides; for ``r_fit`` = 1 on r = 0, 1, i.e. through g^(1)_{c,c} = 1), ``phase_amp`` its
+    e^{intercept}; ``g1_floor`` = median g^(1) at r ≥ ``floor_from``;
     ``two_stage`` = ξ_n/ξ_φ; and the array ``A`` = |⟨α_ℓ⟩|/sqrt(⟨|α_ℓ|²⟩_W) (coherent fraction,
     0 for a rotation-invariant W_ℓ; biased up by ~ the sampling error of ⟨α⟩ where it vanishes).
     """
@@ -166,7 +169,8 @@ def profile_statistics(ds: xr.Dataset, *, centre: int, r_fit: int, floor_from: i
     L = ds.sizes["site"]
     site = np.arange(1, L + 1)
     r = np.abs(site - count("centre", centre))
-    fit = (r >= 1) & (r <= count("r_fit", r_fit, minimum=2))
+    r_fit = count("r_fit", r_fit, minimum=1)
+    fit = (r >= (1 if r_fit >= 2 else 0)) & (r <= r_fit)
     far = r >= count("floor_from", floor_from)
     beyond, right = site - 1 >= count("few_sites", few_sites), site > L // 2
 
@@ -190,14 +194,14 @@ def profile_statistics(ds: xr.Dataset, *, centre: int, r_fit: int, floor_from: i
 
 def chain_samples(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float,
                   sample_every: float, dt: float | None = None, seed: int = 0,
-                  max_halvings: int = 0) -> xr.DataArray:
+                  integrator: str = DEFAULT_INTEGRATOR, max_halvings: int = 0) -> xr.DataArray:
     """Complex64 Wigner samples of every site of ``params`` (:func:`replicate.twa.site_samples`:
     the trajectories of ``twa.ness`` with the same seed), rerun with half the time step when a
     trajectory diverges, at most ``max_halvings`` times; the step used is ``attrs["dt"]``."""
     def run(step: float) -> xr.DataArray:
         return site_samples(params, np.arange(1, params.L + 1), n_traj=n_traj, t_relax=t_relax,
                             t_avg=t_avg, sample_every=sample_every, dt=step, seed=seed,
-                            dtype=np.complex64)
+                            integrator=integrator, dtype=np.complex64)
     return with_dt_halving(run, dt, max_halvings)
 
 

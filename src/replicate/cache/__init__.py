@@ -44,7 +44,7 @@ import xarray as xr
 
 from .entries import CorruptEntry, Uncacheable, content_digest, decode, encode, write_atomic
 
-KERNEL_VERSION = "2025.1"
+KERNEL_VERSION = "2026.1"
 """Bump when the numerics of any engine change (see the module docstring)."""
 
 FORMAT = "v1"  # layout of the cache folder and of an entry

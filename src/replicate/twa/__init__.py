@@ -12,7 +12,7 @@ histograms); :mod:`.reference` the plain-NumPy twin used as oracle and speed ref
 :mod:`.bench` measures both.
 """
 from .correlation import autocorrelation
-from .engine import DEFAULT_DT, TWADivergenceError
+from .engine import DEFAULT_DT, DEFAULT_INTEGRATOR, TWADivergenceError
 from .evolve import evolve
 from .ness import ness
 from .otoc import otoc, otoc_eps_scan, otoc_saturation
@@ -22,4 +22,4 @@ from .samples import site_samples
 
 __all__ = ["ness", "evolve", "otoc", "otoc_eps_scan", "otoc_saturation", "autocorrelation",
            "site_samples", "LOCAL_MOMENTS", "phase_diagram", "steady_point", "DEFAULT_DT",
-           "TWADivergenceError"]
+           "DEFAULT_INTEGRATOR", "TWADivergenceError"]

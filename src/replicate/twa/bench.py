@@ -1,6 +1,6 @@
 """Throughput of the numba TWA engine and of the NumPy reference: site-steps per second.
 
-site-steps/s = n_traj × steps × L / wall time, for the default integrator (Heun) of Eq. (4) at
+site-steps/s = n_traj × steps × L / wall time, for the Heun integrator of Eq. (4) (``--integrator``; its flop count gives the fraction of peak) at
 the paper's parameters (Δ = 2.5, J = 2, U = 0.1, γ = 1) at boundary drive F = 2, quasilinear at every L
 (throughput does not depend on F; long chaotic runs can need a smaller dt). The first call
 (numba compilation, or loading the on-disk cache) is timed separately.

@@ -19,14 +19,14 @@ from tqdm.auto import tqdm
 from .. import stats
 from ..chain import ChainParams
 from ..validate import count, positive
-from .engine import Simulation, n_steps, with_dt_halving
+from .engine import DEFAULT_INTEGRATOR, Simulation, n_steps, with_dt_halving
 from .ness import N_BATCHES, Window
 
 
 def autocorrelation(params: ChainParams, *, sites: Sequence[int], n_lags: int, n_traj: int,
                     t_relax: float, t_avg: float, sample_every: float | None = None,
                     dt: float | None = None, seed: int = 0, classical: bool = False,
-                    integrator: str = "heun", max_halvings: int = 0,
+                    integrator: str = DEFAULT_INTEGRATOR, max_halvings: int = 0,
                     progress: bool = False) -> xr.Dataset:
     """C_ℓ(τ) of Eq. (46) at ``sites`` for τ = 0, Δs, …, ``n_lags``·Δs (Δs = ``sample_every``).
 
@@ -58,7 +58,7 @@ def autocorrelation(params: ChainParams, *, sites: Sequence[int], n_lags: int, n
         prod = np.zeros((K, len(sites), sim.n_traj), complex)
         sim.run(n_relax, progress=progress, desc="relax")
         for i in tqdm(range(win.n_samples), desc="autocorrelation", disable=not progress, leave=False):
-            sim.run(win.every)
+            sim.run(win.every, close=i == win.n_samples - 1)  # the window is one run, as in ness
             a = sim.alpha()[idx]
             ring[i % K] = a
             for k in range(min(i, n_lags) + 1):

@@ -1,16 +1,25 @@
 """Shared set-up of a TWA run: argument checks, initial Wigner samples, chunked time stepping.
 
-Default time step: ``DEFAULT_DT = 0.005`` (units of 1/γ). Heun amplifies an undamped oscillation
+Default integrator: ``DEFAULT_INTEGRATOR = "split"`` (:mod:`.kernels.split`), the Strang splitting
+into exact flows, weak order 2. It cannot diverge, and a dt beyond its accurate range is a
+``ValueError`` before any work (:func:`.kernels.split.check_dt`).
+
+Default time step: ``DEFAULT_DT = 0.005`` (units of 1/γ) for every integrator. The split step is
+not more accurate per step than Heun: :func:`replicate.twa.ness.step_error` gives a bias of n_L
+of ≈ 11 dt² (split) and ≈ 16 dt² (Heun) for the dimer at F = 10 (n ≈ 46), and ≈ 15–20 dt²
+for both at L = 10, F = 12 (the RNW), where the sampling error of n_L is ~10⁻³ at 32
+trajectories; only a step of ~0.005 keeps the bias below it there. Its gain is stability:
+chaotic runs whose sampling errors are larger can take dt = 0.025 (a divisor of every sampling
+interval the chapters use), where Heun diverges on rare self-trapped sites. Chapters choose
+their step and check it (``step_error_traj``).
+
+Heun (``integrator="heun"``) amplifies an undamped oscillation
 of frequency ω by (ω dt)^4 / 8 per step, so dt must shrink when U|α|² becomes large; 0.005 keeps
 ω dt < 0.1 up to ω ≈ 20 (|Δ| + 2J + U n with n ≲ 100 photons). A run that produces a non-finite
 value stops with :class:`TWADivergenceError` suggesting a smaller ``dt``. Example: at L = 50, F = 4
 (paper parameters) the largest |α|² creeps up from ~150 to ~450 and the run diverges near t ≈ 415
 with dt = 0.005, while dt = 0.0025 stays bounded; L = 20, F = 20 and L = 30, F = 6 agree between
 the two steps within errors.
-
-``integrator="split"`` (:mod:`.kernels.split`) is the Strang splitting into exact flows: it cannot
-diverge, and a dt beyond its accurate range is a ``ValueError`` before any work
-(:func:`.kernels.split.check_dt`). It is selectable, not yet the default.
 """
 from __future__ import annotations
 
@@ -26,8 +35,9 @@ from ..validate import count, positive
 from . import kernels
 from .kernels import BLOCK, Accumulators
 from .kernels.noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
-from .kernels.split import CLOSE, OPEN, check_dt as check_split_dt
+from .kernels.split import CLOSE, OPEN, check_dt as check_split_dt, close_into
 
+DEFAULT_INTEGRATOR = "split"
 DEFAULT_DT = 0.005
 CHUNK_WORK = 2e7  # lane-site-steps per kernel call of Simulation.run (progress, divergence checks)
 PARALLEL_MIN_WORK = 1e6  # lane-site-steps below which a chunk runs serially (~1 ms of work)
@@ -55,6 +65,7 @@ def with_dt_halving(run: Callable[[float], T], dt: float | None, max_halvings: i
     Heun is unstable once U|α|² dt is no longer small; in the chaotic regime a rare trajectory can
     grow a self-trapped high-density site (n ≳ 150) long after the start. The rerun repeats the
     same noise streams with a finer step; the step used is in the result's ``attrs["dt"]``.
+    The split step never diverges (each of its flows is bounded), so for it this is a plain call.
     """
     dt = DEFAULT_DT if dt is None else positive("dt", dt)
     left = count("max_halvings", max_halvings, minimum=0)
@@ -117,6 +128,7 @@ class Simulation:
         self.rng = np.ascontiguousarray(rng_states.reshape(self.nblocks, BLOCK, 4).transpose(0, 2, 1))
         self.t = 0.0
         self.ok = np.ones(self.nblocks, dtype=np.bool_)
+        self.midstep = False  # split step: the state is the mid-step w of an unclosed run
 
     def attrs(self) -> dict:
         out = self.params.as_dict()
@@ -135,11 +147,14 @@ class Simulation:
         return min(numba.get_num_threads(), self.nblocks)
 
     def run(self, nsteps: int, *, sampler: Accumulators | None = None, every: int = 0,
-            progress: bool = False, desc: str = "TWA") -> None:
+            progress: bool = False, desc: str = "TWA", close: bool = True) -> None:
         """Advance all trajectories by ``nsteps``; with ``sampler`` and ``every`` > 0, add a sample
         to its buffers every ``every`` steps (``nsteps`` a multiple of ``every``).
 
-        Runs in chunks (progress bar, divergence check between chunks).
+        Runs in chunks (progress bar, divergence check between chunks). ``close=False`` (split
+        step) leaves the run open: the state stays mid-step and the next call continues the same
+        run, bit for bit as one call would (:meth:`alpha` closes a copy). Heun and Euler have no
+        mid-step state; for them it changes nothing.
         """
         if nsteps <= 0:
             return
@@ -161,11 +176,13 @@ class Simulation:
                 kernel = kernels.run if parallel else kernels.run_serial
                 # split step: open at the first chunk, close at the last (between chunks the
                 # state is mid-step; the chunking leaves the numbers unchanged)
-                edges = (OPEN if done == 0 else 0) | (CLOSE if done + k == nsteps else 0)
+                edges = ((OPEN if done == 0 and not self.midstep else 0)
+                         | (CLOSE if done + k == nsteps and close else 0))
                 kernel(state, k, method, self.coefficients, view, nworkers, edges)
                 done += k
                 self.t += k * self.dt
                 bar.update(k)
+                self.midstep = self.integrator == "split" and not (close and done == nsteps)
                 if not self.ok.all():
                     raise TWADivergenceError(
                         f"non-finite Wigner amplitudes before t = {self.t:g} with dt = {self.dt:g} "
@@ -181,9 +198,15 @@ class Simulation:
             yield i
 
     def alpha(self) -> np.ndarray:
-        """Current complex amplitudes of the real trajectories, shape (L, n_traj)."""
-        xr = self.xr[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]
-        xi = self.xi[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]
+        """Current complex amplitudes of the real trajectories, shape (L, n_traj): the whole-step
+        state (of a run left open, A(h/2) w computed on a copy, as the kernels' samplers do)."""
+        xr, xi = self.xr, self.xi
+        if self.midstep:
+            xr, xi = np.zeros_like(xr), np.zeros_like(xi)
+            for b in range(self.nblocks):
+                close_into(self.xr[b], self.xi[b], xr[b], xi[b], self.coefficients)
+        xr = xr[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]
+        xi = xi[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]
         return xr + 1j * xi
 
 

@@ -16,7 +16,7 @@ from .. import stats
 from . import observables as obs
 from ..chain import ChainParams
 from . import kernels
-from .engine import Simulation, with_dt_halving
+from .engine import DEFAULT_INTEGRATOR, Simulation, with_dt_halving
 from ..validate import count, finite
 from .kernels import sample
 from .ness import N_BATCHES
@@ -38,7 +38,7 @@ def step_grid(times, dt: float) -> np.ndarray:
 
 
 def evolve(params: ChainParams, *, n_traj: int, times, dt: float | None = None, seed: int = 0,
-           classical: bool = False, integrator: str = "heun", alpha0=None,
+           classical: bool = False, integrator: str = DEFAULT_INTEGRATOR, alpha0=None,
            initial_noise: bool | None = None, keep_trajectories: int = 0,
            keep_sites: Sequence[int] | None = None, window_means: float | None = None,
            max_halvings: int = 0, progress: bool = False) -> xr.Dataset:

@@ -19,7 +19,7 @@ import xarray as xr
 from .. import stats
 from . import observables as obs
 from ..chain import ChainParams
-from .engine import Simulation, n_steps, with_dt_halving
+from .engine import DEFAULT_INTEGRATOR, Simulation, n_steps, with_dt_halving
 from ..validate import count, positive
 from .kernels import sample
 
@@ -30,7 +30,7 @@ NESS_BATCH_MOMENTS = ("m2", "m4", "re", "im", "cos", "sin", "cre", "cim", "re2",
 
 
 def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: float | None = None,
-         seed: int = 0, classical: bool = False, integrator: str = "heun",
+         seed: int = 0, classical: bool = False, integrator: str = DEFAULT_INTEGRATOR,
          sample_every: float | None = None, alpha0=None, initial_noise: bool | None = None,
          g1_centre: int | None = None, wigner_grid: tuple[float, int] | None = None,
          max_halvings: int = 0, keep_batches: bool | Sequence[str] = False, progress: bool = False,
@@ -65,9 +65,9 @@ def ness(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float, dt: 
         distribution ("initial conditions in the complex plane", SI): its trajectories differ,
         so its error bars are honest.
     integrator : {"heun", "euler", "split"}
-        Stochastic Heun (default; only conditionally stable for the Kerr term), Euler-Maruyama,
-        or the Strang split step of :mod:`.kernels.split` (exact Kerr, bath and hopping pieces,
-        weak order 2; a dt beyond its range is a ValueError).
+        The Strang split step of :mod:`.kernels.split` (default: exact Kerr, bath and hopping
+        pieces, weak order 2, cannot diverge; a dt beyond its range is a ValueError), stochastic
+        Heun (weak order 2, only conditionally stable for the Kerr term) or Euler-Maruyama.
     alpha0 : array of complex, length L, optional
         Coherent start α(0) = alpha0 + vacuum noise (SI Fig. 9(b)).
     g1_centre : int, optional
@@ -273,7 +273,7 @@ alarm."""
 
 def step_error(params: ChainParams, *, n_traj: int, dt: float, t_relax: float, t_avg: float,
                sample_every: float, seed: int = 0, classical: bool = False,
-               integrator: str = "heun", alpha0=None, initial_noise: bool | None = None,
+               integrator: str = DEFAULT_INTEGRATOR, alpha0=None, initial_noise: bool | None = None,
                progress: bool = False) -> xr.Dataset:
     """Time-step error of :func:`ness` at step ``dt``, by halving on the same Brownian paths.
 

@@ -17,7 +17,7 @@ from .. import stats
 from . import observables as obs
 from ..chain import ChainParams
 from . import kernels
-from .engine import Simulation, n_steps, with_dt_halving
+from .engine import DEFAULT_INTEGRATOR, Simulation, n_steps, with_dt_halving
 from ..validate import count, finite, positive
 from .evolve import step_grid
 from .kernels import BLOCK
@@ -53,7 +53,7 @@ def _pairs(sim: Simulation, site: int, eps: float) -> Simulation:
 
 def otoc(params: ChainParams, *, site: int = 1, eps: float = 1e-4, n_traj: int, t_relax: float,
          times, dt: float | None = None, seed: int = 0, classical: bool = False,
-         integrator: str = "heun", alpha0=None, initial_noise: bool | None = None,
+         integrator: str = DEFAULT_INTEGRATOR, alpha0=None, initial_noise: bool | None = None,
          max_halvings: int = 0, progress: bool = False) -> xr.Dataset:
     """Phase OTOC D_{site,m}(τ), Eq. (6)/(15), for every site m on the τ grid ``times``.
 
@@ -145,7 +145,7 @@ def otoc_saturation(ds: xr.Dataset, window: float = DEFAULT_WINDOW) -> xr.Datase
 
 
 def otoc_eps_scan(params, eps_values, *, n_traj: int, t_relax: float, times, seed: int = 0,
-                  dt: float | None = None, integrator: str = "heun",
+                  dt: float | None = None, integrator: str = DEFAULT_INTEGRATOR,
                   max_halvings: int = 0) -> xr.Dataset:
     """Phase OTOC (Eq. 6) for several kicks ε, all forked from the same NESS trajectories.
 

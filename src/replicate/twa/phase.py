@@ -14,7 +14,7 @@ import xarray as xr
 
 from ..chain import ChainParams
 from ..sweep import grid
-from .engine import Simulation, n_steps, with_dt_halving
+from .engine import DEFAULT_INTEGRATOR, Simulation, n_steps, with_dt_halving
 from ..validate import positive
 from .ness import Window
 from .otoc import DEFAULT_WINDOW, otoc_from, otoc_saturation
@@ -25,7 +25,7 @@ NESS_VARS = ("n", "delta_n", "circular_variance")
 def steady_point(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: float,
                  tau_max: float, tau_step: float = 0.5, window: float = DEFAULT_WINDOW,
                  eps: float = 1e-4, seed: int = 0, dt: float | None = None,
-                 integrator: str = "heun", max_halvings: int = 2) -> xr.Dataset:
+                 integrator: str = DEFAULT_INTEGRATOR, max_halvings: int = 2) -> xr.Dataset:
     """NESS observables and OTOC saturation of one chain, over ``site``.
 
     Parameters

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..chain import ChainParams
-from .engine import DEFAULT_DT, vacuum_noise
+from .engine import DEFAULT_DT, DEFAULT_INTEGRATOR, vacuum_noise
 from ..validate import count, positive
 from .kernels.noise import normal_pair_numpy, seed_states, xoshiro_next_numpy
 from .kernels.split import check_dt as check_split_dt, sincos_numpy
@@ -24,7 +24,7 @@ class Reference:
     """``n_traj`` trajectories of Eq. (4) (or Eq. (35) if ``classical``), stepped with NumPy."""
 
     def __init__(self, params: ChainParams, *, n_traj: int, dt: float | None = None, seed: int = 0,
-                 classical: bool = False, integrator: str = "heun", alpha0=None,
+                 classical: bool = False, integrator: str = DEFAULT_INTEGRATOR, alpha0=None,
                  noise_substeps: int = 1, initial_noise: bool | None = None) -> None:
         if integrator not in ("heun", "euler", "split"):
             raise ValueError(f"integrator must be 'heun', 'euler' or 'split', got {integrator!r}")
