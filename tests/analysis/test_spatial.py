@@ -57,13 +57,11 @@ def test_profile_statistics_exact_values():
     """Noise-free batches: the statistics are their definitions, with zero error."""
     means = _chain_means()
     ds = _batched(means, 0.0, 8, np.random.default_rng(0))
-    v, e = spatial.profile_statistics(ds, centre=20, r_fit=4, floor_from=10, few_sites=10)
+    v, e = spatial.profile_statistics(ds, centre=20, floor_from=10, few_sites=10)
     n = means["m2"] - 0.5
     assert v["xi_n"] == pytest.approx(spatial.half_decay_distance(n))
     assert v["f2"] == pytest.approx(spatial.right_half_drop(n))
     assert v["phase_rate"] == pytest.approx(1 / 1.5, rel=1e-9)
-    one_site = spatial.profile_statistics(ds, centre=20, r_fit=1, floor_from=10, few_sites=10)[0]
-    assert one_site["phase_rate"] == pytest.approx(1 / 1.5, rel=1e-9)  # the line through g1(0) = 1
     assert v["two_stage"] == pytest.approx(v["xi_n"] / 1.5, rel=1e-9)
     V = 1 - means["cos"]
     assert v["V_beyond"] == pytest.approx(V[10:].min()) and v["V_right"] == pytest.approx(V[20:].min())
@@ -76,25 +74,34 @@ def test_profile_statistics_jackknife_matches_repeated_experiments():
     site-to-site correlations (which independent propagation misses)."""
     rng = np.random.default_rng(1)
     means = _chain_means()
-    reps = [spatial.profile_statistics(_batched(means, 0.03, 32, rng), centre=20, r_fit=4, floor_from=10, few_sites=10)
+    reps = [spatial.profile_statistics(_batched(means, 0.03, 32, rng), centre=20, floor_from=10, few_sites=10)
             for _ in range(300)]
     for q in ("xi_n", "f2", "V_beyond", "phase_rate", "two_stage"):
         values, errors = np.array([r[0][q] for r in reps]), np.array([r[1][q] for r in reps])
         assert np.std(values) == pytest.approx(np.median(errors), rel=0.2), q
 
 
-def test_phase_fit_range_stops_at_the_floor():
+def test_phase_decay_rate_is_the_e_folding_distance():
+    """e^{−r/ξ} gives 1/ξ for any ξ, also below a site and with a floor beyond the 1/e point; a
+    profile above 1/e over the whole arm gives its chord; the rate is continuous in the data."""
     L, c = 41, 21
     r = np.abs(np.arange(1, L + 1) - c)
-    g = np.maximum(np.exp(-r / 1.5), 0.004)
-    g[c - 1] = 1.0
-    r_fit, floor = spatial.phase_fit_range(g, c, floor_from=12)
-    assert floor == pytest.approx(0.004)
-    assert r_fit == int(np.floor(1.5 * np.log(1 / 0.008)))  # last r with e^{−r/1.5} > 2 · floor
-    with pytest.raises(ValueError, match="nothing to fit"):
-        spatial.phase_fit_range(np.ones(L), c, floor_from=12)
-    sharp = np.maximum(np.exp(-r / 0.4), 0.004)  # at the floor from r = 2 on: one site qualifies
-    assert spatial.phase_fit_range(sharp, c, floor_from=12) == (1, pytest.approx(0.004))
+    for xi in (0.4, 1.5, 6.0):
+        g = np.exp(-r / xi)
+        assert spatial.phase_decay_rate(g, c) == pytest.approx(1 / xi, rel=1e-12)
+        assert spatial.phase_decay_rate(np.maximum(g, 0.02), c) == pytest.approx(1 / xi, rel=1e-12)
+    slow = np.exp(-r / 50.0)
+    assert spatial.phase_decay_rate(slow, c) == pytest.approx(1 / 50.0, rel=1e-12)  # the chord over R = 20
+    assert spatial.phase_decay_rate(np.ones(L), c) == 0.0
+    sides = np.exp(-r / 2.0) * np.where(np.arange(1, L + 1) > c, 1.1, 0.9)  # the two sides averaged
+    assert spatial.phase_decay_rate(sides, c) == pytest.approx(1 / 2.0, rel=1e-12)
+    # a floor-level point moving by noise does not move the rate (the windowed fit jumped)
+    g = np.maximum(np.exp(-r / 0.6), 0.01)
+    g2 = g.copy()
+    g2[c + 1] = g2[c - 3] = 0.03
+    assert spatial.phase_decay_rate(g2, c) == spatial.phase_decay_rate(g, c)
+    with pytest.raises(ValueError, match="centre"):
+        spatial.phase_decay_rate(np.ones(L), 1)
 
 
 def test_sample_dataset_is_ness_on_the_same_trajectories():
@@ -108,8 +115,8 @@ def test_sample_dataset_is_ness_on_the_same_trajectories():
     sd = spatial.sample_dataset(smp, 3)
     for v in ("n", "circular_variance", "field_re", "g1", "n_err"):
         np.testing.assert_allclose(sd[v].values, ds[v].values, rtol=2e-5, atol=1e-6, err_msg=v)
-    a = spatial.profile_statistics(ds, centre=3, r_fit=2, floor_from=2, few_sites=1)
-    b = spatial.profile_statistics(sd, centre=3, r_fit=2, floor_from=2, few_sites=1)
+    a = spatial.profile_statistics(ds, centre=3, floor_from=2, few_sites=1)
+    b = spatial.profile_statistics(sd, centre=3, floor_from=2, few_sites=1)
     for q in ("xi_n", "f2", "V_right", "phase_rate"):
         assert b[0][q] == pytest.approx(a[0][q], rel=1e-4, abs=1e-6) and b[1][q] == pytest.approx(a[1][q], rel=1e-3, abs=1e-6)
     with pytest.raises(ValueError, match="every site"):
