@@ -125,15 +125,20 @@ def _mstep(x: np.ndarray, r1: np.ndarray) -> np.ndarray:
 
 
 def _estep(x: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Responsibilities of component 1 and the penalised log-likelihood at ``theta``."""
+    """Responsibilities of component 1 and the penalised log-likelihood at ``theta``.
+
+    A SQUAREM extrapolation can propose a vanishing variance (ln σ² ≪ 0): exp(−ln σ²) then
+    overflows, the likelihood is −inf or NaN, and :func:`_em` rejects that step for the plain EM
+    step (``~(ll_acc >= ll0)``); the overflow is expected there and not reported."""
     lw1 = -np.logaddexp(0.0, -theta[:, :1])
     lw0 = -np.logaddexp(0.0, theta[:, :1])
-    lp = [lw - 0.5 * (np.log(2 * np.pi) + theta[:, 3 + k, None])
-          - 0.5 * (x - theta[:, 1 + k, None]) ** 2 * np.exp(-theta[:, 3 + k, None])
-          for k, lw in enumerate((lw0, lw1))]
-    lse = np.logaddexp(lp[0], lp[1])
-    pll = lse.sum(1) - _PENALTY * np.sum(np.exp(-theta[:, 3:]) + theta[:, 3:], axis=1)
-    return np.exp(lp[1] - lse), pll
+    with np.errstate(over="ignore", invalid="ignore"):
+        lp = [lw - 0.5 * (np.log(2 * np.pi) + theta[:, 3 + k, None])
+              - 0.5 * (x - theta[:, 1 + k, None]) ** 2 * np.exp(-theta[:, 3 + k, None])
+              for k, lw in enumerate((lw0, lw1))]
+        lse = np.logaddexp(lp[0], lp[1])
+        pll = lse.sum(1) - _PENALTY * np.sum(np.exp(-theta[:, 3:]) + theta[:, 3:], axis=1)
+        return np.exp(lp[1] - lse), pll
 
 
 def _em_map(x: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
