@@ -31,11 +31,14 @@ grid with only that point filled (NaN elsewhere, ``computed`` False).
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import json
 import os
 import sys
 import threading
+import time
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -43,14 +46,16 @@ import numba
 import numpy as np
 import xarray as xr
 
-from . import cache as _cache
+from . import cache as _cache, provenance
+from .cache import calls as _calls, manifest as _manifest
 from .executors import (EXECUTOR_ENV, PointFailed, executor_spec, executor_workers, local_cores,
                         run_dask, run_threads, timed)
 
-__all__ = ["grid", "SweepError", "EXECUTOR_ENV", "DRY_RUN_ENV", "PROGRESS_ENV"]
+__all__ = ["grid", "once", "cached", "SweepError", "EXECUTOR_ENV", "DRY_RUN_ENV", "PROGRESS_ENV"]
 
 DRY_RUN_ENV = "REPLICATE_DRY_RUN"
 PROGRESS_ENV = "REPLICATE_PROGRESS"
+NOT_IN_KEY = ("progress",)
 SIZE_HINTS = ("n_traj", "t_relax", "t_avg", "tau_max", "t_max", "dt", "integrator", "seed")
 
 
@@ -103,6 +108,7 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
     executor = executor_spec()
 
     store = _Store.open(func, desc, {k: values[k].tolist() for k in names})
+    store.record(todo.values())
     results: dict[tuple, xr.Dataset] = {}
     seconds: dict[tuple, float] = {}
     for idx, point in todo.items():
@@ -137,7 +143,93 @@ def grid(func: Callable[..., xr.Dataset], axes: dict[str, Sequence], *, progress
             raise SweepError(f"sweep {desc!r}: point {_fmt(failed.point)} failed with "
                              f"{type(first).__name__}: {first}; {kept}", failed.point,
                              assemble() if results else None) from first
+    for ds in results.values():  # points computed on Dask workers noted nothing here
+        provenance.note(ds.attrs)
     return assemble()
+
+
+_DATAARRAY = "replicate_dataarray"
+
+
+def once(func: Callable[..., xr.Dataset | xr.DataArray], /, *, desc: str,
+         **kwargs: Any) -> xr.Dataset | xr.DataArray:
+    """``func(**kwargs)``, cached like one sweep point: the long single runs of a chapter.
+
+    With ``$REPLICATE_CACHE`` set the result is read from the cache when the same call (the
+    function's fingerprint, every argument, :data:`replicate.cache.KERNEL_VERSION`) finished
+    before, and written there when it finishes; without it this is ``func(**kwargs)``. The
+    result must be a Dataset or a DataArray. ``desc`` names the call in ``replicate cache info``
+    and in the chapter's manifest. An importable ``func`` with plain arguments (numbers, strings,
+    dataclasses such as ``ChainParams``) is also written down so that ``replicate cache
+    recompute`` can make the call again and compare bitwise.
+
+    Arguments named in :data:`NOT_IN_KEY` (``progress``) do not change the result and are left
+    out of the key.
+
+    Under ``replicate run --dry-run`` an uncached call is listed in the plan with its sizes and
+    then computed (its cost is what the cell timeout of the dry run sees).
+    """
+    key = {k: v for k, v in kwargs.items() if k not in NOT_IN_KEY}
+    store = _Store.open(func, desc, {})
+    try:
+        store.record([key])
+        hit = store.load(key)
+    except _cache.Uncacheable as exc:
+        warnings.warn(f"{desc!r} is not cached: {exc}", _cache.CacheWarning, 2)
+        store, hit = _Store(None, None, desc), None
+    if hit is not None:
+        return _unwrap(hit[0])
+    plan_file = os.environ.get(DRY_RUN_ENV, "").strip()
+    if plan_file:
+        hints = _size_hints(func, kwargs)
+        with open(plan_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"desc": desc, "axes": {}, "points": 1, "cached": 0, "to_compute": 1,
+                                "calibration": None, "hints": hints, "executor": "this process",
+                                "workers": 1, "trajectories": _trajectories(hints, 1)}, default=str) + "\n")
+    start = time.perf_counter()
+    out = func(**kwargs)
+    seconds = time.perf_counter() - start
+    if not isinstance(out, (xr.Dataset, xr.DataArray)):
+        raise TypeError(f"once({desc!r}): the function must return an xarray Dataset or DataArray, "
+                        f"got {type(out).__name__}")
+    store.save(key, _wrap(out), seconds)
+    return out
+
+
+def cached(func: Callable[..., xr.Dataset | xr.DataArray], desc: str | None = None) -> Callable:
+    """``func`` with every call going through :func:`once` (arguments bound to their names,
+    defaults filled in):
+    ``ness = cached(twa.ness)`` in a chapter, then ``ness(params, n_traj=1000, ...)`` as before.
+    ``desc`` defaults to the function's name."""
+    signature = inspect.signature(func)
+    label = desc or getattr(func, "__name__", "call")
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()  # one key however the call is spelled; a changed default recomputes
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()
+               if p.name in bound.arguments):
+            raise TypeError(f"cached({label}): *args / **kwargs parameters cannot be cached by name")
+        return once(func, desc=label, **bound.arguments)
+
+    return call
+
+
+def _wrap(obj: xr.Dataset | xr.DataArray) -> xr.Dataset:
+    if isinstance(obj, xr.Dataset):
+        return obj
+    ds = obj.to_dataset(name=_DATAARRAY)
+    ds.attrs = {_DATAARRAY: "" if obj.name is None else str(obj.name)}
+    return ds
+
+
+def _unwrap(ds: xr.Dataset) -> xr.Dataset | xr.DataArray:
+    if _DATAARRAY not in ds.attrs:
+        return ds
+    da = ds[_DATAARRAY]
+    da.name = ds.attrs[_DATAARRAY] or None
+    return da
 
 
 # --------------------------------------------------------------------------- assembly
@@ -166,8 +258,8 @@ def _fmt(point: dict) -> str:
 class _Store:
     """The cache as seen by one sweep (a no-op without ``$REPLICATE_CACHE``)."""
 
-    def __init__(self, cache, key: str | None, desc: str):
-        self.cache, self.key, self.desc = cache, key, desc
+    def __init__(self, cache, key: str | None, desc: str, func=None):
+        self.cache, self.key, self.desc, self.func = cache, key, desc, func
         self.lock = threading.Lock()
 
     @classmethod
@@ -182,7 +274,7 @@ class _Store:
             return cls(None, None, desc)
         cache = _cache.Cache(root)
         cache.register(key, {"function": _cache._name(func), "desc": desc, "axes": axes})
-        return cls(cache, key, desc)
+        return cls(cache, key, desc, func)
 
     def _pkey(self, point: dict) -> str:
         return _cache.point_key(self.key, point)
@@ -191,11 +283,21 @@ class _Store:
         if self.cache is None:
             return None
         hit = self.cache.load(self.key, self._pkey(point), point)
-        return None if hit is None else (hit[0], float(hit[1].get("seconds", np.nan)))
+        if hit is None:
+            return None
+        ds = hit[0]
+        provenance.note(ds[_DATAARRAY].attrs if _DATAARRAY in ds.attrs else ds.attrs, stored=True)
+        return ds, float(hit[1].get("seconds", np.nan))
 
     def save(self, point: dict, ds: xr.Dataset, seconds: float) -> None:
         if self.cache is not None:
-            self.cache.store(self.key, self._pkey(point), point, ds, seconds=seconds, desc=self.desc)
+            self.cache.store(self.key, self._pkey(point), point, ds, seconds=seconds, desc=self.desc,
+                             call=_calls.describe(self.func, point))
+
+    def record(self, points) -> None:
+        """List this sweep's points in the chapter's manifest (``$REPLICATE_MANIFEST``)."""
+        if self.cache is not None:
+            _manifest.record(self.desc, self.key, [self._pkey(p) for p in points])
 
 
 # --------------------------------------------------------------------------- progress

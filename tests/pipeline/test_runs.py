@@ -479,3 +479,46 @@ print("done")
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert [o for o in outputs if o.get("name") == "stderr"] == []
     assert any("done" in "".join(o.get("text", "")) for o in outputs)
+
+
+STORE_BODY = '''
+import xarray as xr
+from replicate.pipeline import default
+from replicate.sweep import grid, once
+n = default(n, profile, quick=3, paper=5)
+a = once(xr.DataArray, desc="tiny once", data=[1.0, float(seed)], dims="x")
+g = grid(lambda k: xr.Dataset({"y": ((), float(k) * n)}), {"k": [1, 2]}, desc="tiny grid", progress=False)
+print("values", a.values.tolist(), g.y.values.tolist())
+'''
+
+
+def test_paper_profile_fills_the_committed_store_and_list_reports_it(tmp_path, fake_root, capsys):
+    """--profile paper reads and fills <root>/results/paper (a manifest per chapter); `list
+    --profile paper` says complete / partial / none; --no-cache writes nothing; `cache recompute`
+    rebuilds the entries whose call it can make again."""
+    root = fake_root(body=STORE_BODY)
+    store = root / cli.PAPER_STORE
+    code, out, err = _run(["list", "--profile", "paper"], capsys)
+    assert code == 0 and "ribeiro-fig1" in out and "none" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "--no-cache",
+                           "--output", str(tmp_path / "a")], capsys)
+    assert code == 0, err
+    assert not store.exists()
+    code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "--output", str(tmp_path / "b")], capsys)
+    assert code == 0, err
+    code, out, err = _run(["list", "--profile", "paper"], capsys)
+    assert "complete (3 entries)" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    code, out, err = _run(["cache", "recompute", "--cache", str(store), "--sample", "5"], capsys)
+    assert code == 0 and "1 entry recomputed, 0 different" in out and "tiny once" in out
+    next((store / "v1").glob("*/*.nc")).unlink()
+    code, out, err = _run(["list", "--profile", "paper"], capsys)
+    assert "partial (2 of 3)" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    # a run with overrides is not what the status describes: it leaves the manifest alone
+    code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "-p", "n=7",
+                           "--output", str(tmp_path / "c")], capsys)
+    assert code == 0, err
+    code, out, err = _run(["list", "--profile", "paper"], capsys)
+    assert "partial (2 of 3)" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    code, out, err = _run(["run", "ribeiro-fig1", "--cache", str(store), "--no-cache",
+                           "--output", str(tmp_path / "d")], capsys)
+    assert code == 2 and "contradict" in err

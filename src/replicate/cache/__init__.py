@@ -130,6 +130,8 @@ def canonical(obj: Any, _active: frozenset = frozenset()) -> Any:
                 "sha256": hashlib.sha256(arr.tobytes()).hexdigest()}
     if isinstance(obj, (list, tuple)):
         return {type(obj).__name__: [canonical(x, _active) for x in obj]}
+    if isinstance(obj, range):
+        return {"range": [obj.start, obj.stop, obj.step]}
     if isinstance(obj, (set, frozenset)):
         items = [canonical(x, _active) for x in obj]
         return {"set": sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
@@ -256,12 +258,13 @@ class Cache:
         return ds, header
 
     def store(self, sweep: str, point: str, args: dict, ds: xr.Dataset, *, seconds: float,
-              desc: str = "") -> Path | None:
+              desc: str = "", call: dict | None = None) -> Path | None:
         """Write a point's result atomically; returns the path, or None (with a warning) when
-        the result cannot be stored exactly."""
+        the result cannot be stored exactly. ``call``: how to make it again
+        (:func:`replicate.cache.calls.describe`), for ``replicate cache recompute``."""
         extra = {"sweep": sweep, "point_key": point, "point": canonical(dict(args)), "seconds": float(seconds),
                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "desc": desc,
-                 "kernel_version": KERNEL_VERSION}
+                 "kernel_version": KERNEL_VERSION, "call": call}
         try:
             data = encode(ds, extra)
             back, _ = decode(data)

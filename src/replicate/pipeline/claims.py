@@ -122,6 +122,11 @@ class Ledger:
     values: list[Value] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter, repr=False)
 
+    def __post_init__(self) -> None:
+        from ..provenance import reset
+
+        reset()  # a chapter starts with its ledger: its figures' provenance is what runs from here
+
     def declare_from(self, chapter: str, **context) -> Ledger:
         """Declare every claim of the chapter's YAML file ``chapters/<chapter>.claims.yml``
         (format: :mod:`.declarations`); ``context`` fills the templates (``L=L, sites=sites``).
@@ -135,6 +140,14 @@ class Ledger:
     def elapsed(self) -> float:
         """Seconds since the ledger was opened (the chapter's wall time; saved with it)."""
         return time.perf_counter() - self.started
+
+    def provenance(self) -> str:
+        """One line for a figure's caption: the profile, every TWA run behind the chapter's numbers
+        so far (integrator, dt, trajectories; :mod:`replicate.provenance`), the code version and
+        the wall time since the ledger was opened."""
+        from ..provenance import summary
+
+        return summary(self.profile, self.elapsed())
 
     def declare(self, key: str, *, figure: str, claim: str, paper: str, kind: str = PAPER,
                 target: float | None = None, tolerance: float | None = None,

@@ -1,6 +1,7 @@
 """The ``replicate`` command.
 
-    replicate list                                   every figure, its chapter, its last verdict
+    replicate list [--profile P]                     every figure, its chapter, its last verdict
+                                                     (--profile: its results in the store)
     replicate run ID [--profile P] [-p k=v] [--seed N] [--output DIR] [-v] [--dry-run]
                                                      one chapter via papermill
     replicate execute [--profile P] [-p k=v] [--seed N] [--only ID] [-j N]  chapters into book/executed/
@@ -9,12 +10,15 @@
     replicate regress [--update]                     claims vs the committed baseline
     replicate check seed|sensitivity [--only ID] [-j N]  CI: a new seed must not regress; U × 1.5 must
     replicate cache info|verify|clear [--cache DIR]  the on-disk cache of sweep points
+    replicate cache recompute [--cache DIR] [--sample N]  recompute N entries, require bitwise equality
     replicate bench                                  TWA engine throughput vs the NumPy reference
 
 run, execute and build also take
     --cache [DIR]        keep every finished sweep point on disk and reuse it (an interrupted
                          sweep resumes); DIR defaults to ~/.cache/replicate; $REPLICATE_CACHE
-                         works too. Without either, nothing is cached.
+                         works too. Without either, nothing is cached, except that
+                         --profile paper reads and fills the committed store results/paper/
+                         (--no-cache: not even that).
     --dask local|ADDR    run sweep points on Dask: a LocalCluster of one single-threaded worker
                          process per core, or the scheduler at ADDR (tcp://host:port).
 """
@@ -37,6 +41,7 @@ from .notebooks import (chapter_parameters, chapter_source, check_chapter_parame
 from .outputs import check_output
 
 BASELINE = Path("tests") / "baseline" / "claims-quick.json"
+PAPER_STORE = Path("results") / "paper"  # the committed paper-profile results (a cache folder)
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -46,7 +51,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, metavar="N",
                    help="seed=N for every chapter that has a 'seed' parameter (recorded in run.json)")
     p.add_argument("--cache", nargs="?", const="", metavar="DIR",
-                   help="cache finished sweep points in DIR (default ~/.cache/replicate)")
+                   help="cache finished sweep points in DIR (default ~/.cache/replicate; "
+                        f"--profile paper uses the committed store {PAPER_STORE}/ unless given)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="cache nothing (also not in the committed paper store)")
     p.add_argument("--dask", metavar="local|ADDRESS",
                    help="run sweep points on Dask: 'local' (a LocalCluster) or a scheduler address")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -59,11 +67,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     figs = scorecard.by_figure(scorecard.collect(root / EXECUTED_DIR, stale=stale))
     stale_chapters = {p.parent.relative_to(root / EXECUTED_DIR).as_posix() for p in stale}
     width = max(len(f.id) for f in catalogue.FIGURES)
+    store = None
+    if args.profile is not None:
+        from ..cache import manifest
+
+        store = (Path(args.cache).expanduser() if args.cache else
+                 root / PAPER_STORE if args.profile == "paper" else None)
+        if store is None:
+            from .. import cache
+
+            store = cache.location() or cache.default_location()
+        print(f"results of the {args.profile} profile in {store}:")
     for f in catalogue.FIGURES:
         chapter = f.chapter or "(not built yet)"
         verdict = scorecard.summary(figs[f.id]) if f.id in figs else (
             "stale ledger: rerun `replicate execute`" if f.chapter in stale_chapters
             else "not executed" if f.chapter else "–")
+        if store is not None:
+            state = "–"
+            if f.chapter:
+                state, k, n = manifest.status(store, args.profile, f.chapter)
+                state = f"partial ({k} of {n})" if state == "partial" else (
+                    f"complete ({n} entr{'y' if n == 1 else 'ies'})" if state == "complete" else state)
+            verdict = state
         print(f"{f.id:<{width}}  {chapter:<28}  {verdict:<36}  {f.title}")
     return 0
 
@@ -77,14 +103,21 @@ def _chapter_of(fig_id: str) -> str:
 
 
 def _cache_dir(args: argparse.Namespace) -> Path | None:
-    """--cache DIR, --cache (the default folder), else $REPLICATE_CACHE, else None. Checked now:
-    a file or a foreign non-empty folder is an error before anything runs."""
+    """--cache DIR, --cache (the default folder), --no-cache (None), else for the paper profile
+    the committed store, else $REPLICATE_CACHE, else None. Checked now: a file or a foreign
+    non-empty folder is an error before anything runs."""
     from .. import cache
 
-    if getattr(args, "cache", None) is None:
-        location = cache.location()
-    else:
+    if getattr(args, "no_cache", False):
+        if getattr(args, "cache", None) is not None:
+            raise ValueError("--cache and --no-cache contradict each other")
+        return None
+    if getattr(args, "cache", None) is not None:
         location = Path(args.cache).expanduser() if args.cache else cache.default_location()
+    elif getattr(args, "profile", None) == "paper":
+        location = project_root() / PAPER_STORE
+    else:
+        location = cache.location()
     if location is not None:
         c = cache.Cache(location)
         c._prepare()
@@ -291,6 +324,21 @@ def cmd_cache(args: argparse.Namespace) -> int:
               + ("" if args.delete or not bad else " (they are recomputed when needed; "
                  "--delete removes them now)"))
         return 1 if bad and not args.delete else 0
+    if args.action == "recompute":
+        from ..cache.recompute import recompute
+
+        results = recompute(c, args.sample)
+        if not results:
+            raise ValueError(f"cache {c.root}: no current entry can be recomputed (none records "
+                             "its call, or all are from an older kernel version)")
+        for r in results:
+            print(f"{'equal' if r.equal else 'DIFFERENT'}  {r.desc or '-'}  ({r.seconds:.1f} s now, "
+                  f"{r.stored_seconds:.1f} s stored)  {r.path.relative_to(c.root)}"
+                  + (f": {r.detail}" if r.detail else ""))
+        bad = sum(not r.equal for r in results)
+        print(f"cache {c.root}: {len(results)} entr{'y' if len(results) == 1 else 'ies'} recomputed, "
+              f"{bad} different")
+        return 1 if bad else 0
     n = c.clear()
     print(f"cache {c.root}: removed {n} point(s)")
     return 0
@@ -303,14 +351,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _jobs(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {text!r}")
-    return n
+def _positive(flag: str):
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be an integer >= 1, got {text!r}")
+        return n
+    return parse
+
+
+_jobs = _positive("--jobs")
 
 
 def _add_jobs(p: argparse.ArgumentParser) -> None:
@@ -323,7 +376,13 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="replicate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="every figure of both papers").set_defaults(func=cmd_list)
+    p = sub.add_parser("list", help="every figure of both papers")
+    p.add_argument("--profile", choices=["quick", "paper"],
+                   help="show whether each figure's results of this profile are in the store: "
+                        "complete, partial (k of n entries) or none")
+    p.add_argument("--cache", metavar="DIR", help=f"the store (default: {PAPER_STORE}/ for paper, "
+                   "else $REPLICATE_CACHE or ~/.cache/replicate)")
+    p.set_defaults(func=cmd_list)
     p = sub.add_parser("run", help="run one figure's chapter via papermill")
     p.add_argument("figure", help="figure id, e.g. ferrari-fig2 (see `replicate list`)")
     p.add_argument("--output", help="folder for the executed notebook, figures, claims and run.json "
@@ -359,10 +418,12 @@ def parser() -> argparse.ArgumentParser:
     _add_jobs(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("cache", help="the on-disk cache of sweep points")
-    p.add_argument("action", choices=["info", "verify", "clear"])
+    p.add_argument("action", choices=["info", "verify", "clear", "recompute"])
     p.add_argument("--cache", metavar="DIR", help="cache folder (default $REPLICATE_CACHE, else "
                    "~/.cache/replicate)")
     p.add_argument("--delete", action="store_true", help="verify: remove corrupt entries")
+    p.add_argument("--sample", type=_positive("--sample"), default=2, metavar="N",
+                   help="recompute: how many entries (the cheapest that record their call; default 2)")
     p.set_defaults(func=cmd_cache)
     # the benchmark parses its own options, so that no other command imports the engine
     p = sub.add_parser("bench", help="TWA throughput vs the NumPy reference (--help: its options)",

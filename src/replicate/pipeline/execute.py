@@ -148,7 +148,7 @@ class RunOptions:
 
 @contextlib.contextmanager
 def kernel_session(opts: RunOptions, *, dry_run_plan: Path | None = None,
-                   keep_log: Path | None = None) -> Iterator[Path]:
+                   keep_log: Path | None = None, manifest: Path | None = None) -> Iterator[Path]:
     """A private folder for the kernel's connection file and log (removed at the end, also on
     Ctrl-C and SIGTERM), the kernel's environment (executor, cache, progress, dry run) and the
     relay of its progress bars. On an error the kernel's log is copied to ``keep_log``. Yields
@@ -166,6 +166,7 @@ def kernel_session(opts: RunOptions, *, dry_run_plan: Path | None = None,
            "REPLICATE_EXECUTOR": opts.executor,
            "REPLICATE_CACHE": str(opts.cache) if opts.cache else None,
            "REPLICATE_DRY_RUN": str(dry_run_plan) if dry_run_plan else None,
+           "REPLICATE_MANIFEST": str(manifest) if manifest else None,  # replicate.cache.manifest
            # the kernel process's own stderr: on the terminal with -v, else kept in kernel.log
            _KERNEL_LOG_ENV: None if opts.verbose else str(private / "kernel.log")}
     relay = _Relay(bar_file, sys.stderr) if progress else None
@@ -282,6 +283,8 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
     """
     import nbformat
 
+    from ..cache import manifest as _manifest
+
     opts = options or RunOptions(verbose=log_output)
     nb = load_notebook(chapter_source(chapter, root))
     declared = chapter_parameters(nb)
@@ -289,9 +292,14 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
     out_dir = check_output(out_dir, owned=owned)
     name = Path(chapter).name
     scratch = make_scratch(out_dir, name)
+    manifest = None
+    if opts.cache is not None and not any(k != "profile" for k in params):
+        # what this chapter needs from the cache (`replicate list --profile P`); only for a run
+        # with the chapter's own parameters, which is what the status describes
+        manifest = _manifest.start(opts.cache, params.get("profile", "quick"), chapter)
     started, start = _now(), time.perf_counter()
     try:
-        with kernel_session(opts, keep_log=scratch / "kernel.log"):
+        with kernel_session(opts, keep_log=scratch / "kernel.log", manifest=manifest):
             src = scratch / f"{name}.source.ipynb"
             nbformat.write(nb, src)
             papermill_execute(src, scratch / f"{name}.ipynb", params, scratch, opts)
@@ -311,6 +319,8 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
             raise type(exc)(message) from None
         raise RuntimeError(message) from None
     seconds = time.perf_counter() - start
+    if manifest is not None:
+        _manifest.finish(manifest, seconds)
     (scratch / RUN_JSON).write_text(json.dumps(
         _run_record(chapter, params, opts, started, seconds, "ok"), indent=1, default=str))
     (scratch / MARKER).write_text(json.dumps(

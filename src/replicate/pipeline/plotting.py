@@ -32,10 +32,14 @@ def error_band(ax, x, y, err, *, log: bool = False, alpha: float = 0.3, **line_k
     return line
 
 
-def savefig(fig: plt.Figure, name: str, directory: str | Path = FIGURE_DIR) -> None:
-    """Save ``fig`` as ``<directory>/<name>.png`` (next to the executed notebook). Returns nothing,
-    so that it can end a notebook cell without its value being shown (the inline backend shows
-    the figure itself at the end of the cell)."""
+def savefig(fig: plt.Figure, name: str, directory: str | Path = FIGURE_DIR, *,
+            note: str | None = None) -> None:
+    """Save ``fig`` as ``<directory>/<name>.png`` (next to the executed notebook). ``note``: a
+    line of small print under the figure (its provenance: ``Ledger.provenance()``), in the file
+    and in the page. Returns nothing, so that it can end a notebook cell without its value being
+    shown (the inline backend shows the figure itself at the end of the cell)."""
+    if note:
+        fig.text(0.5, -0.005, note, ha="center", va="top", fontsize=7, color="0.35", wrap=True)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.png"

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import __version__
+from .. import __version__, provenance
 from ..chain import ChainParams
 from ..validate import count, positive
 from . import kernels
@@ -129,6 +129,7 @@ class Simulation:
         self.t = 0.0
         self.ok = np.ones(self.nblocks, dtype=np.bool_)
         self.midstep = False  # split step: the state is the mid-step w of an unclosed run
+        provenance.note(self.attrs())
 
     def attrs(self) -> dict:
         out = self.params.as_dict()
