@@ -58,6 +58,9 @@ def test_call_descriptions_round_trip_and_refuse_what_cannot_be_rebuilt():
     func, kw = calls.rebuild(call)
     assert func is twa.ness and kw == {"params": p, "n_traj": 8, "t_avg": 1.5, "dt": None, "sizes": (1, [2])}
     assert calls.describe(lambda: 0, {}) is None                      # a lambda
+    call = calls.describe(twa.ness, {"beta": np.float64(0.5) * 3, "k": np.int32(3), "flag": np.bool_(True)})
+    kw = calls.rebuild(call)[1]  # NumPy scalars keep their type (np.float64 is a float subclass)
+    assert kw == {"beta": 1.5, "k": 3, "flag": True} and type(kw["beta"]) is np.float64 and type(kw["k"]) is np.int32
     arr = np.geomspace(0.01, 3.0, 7).reshape(7, 1)
     func, kw = calls.rebuild(calls.describe(twa.ness, {"x": arr, "s": np.float32(0.1)}))
     assert kw["x"].dtype == arr.dtype and kw["x"].tobytes() == arr.tobytes() and kw["s"].dtype == np.float32

@@ -154,3 +154,21 @@ def test_relaxation_tests_pick_the_declared_quantities():
     assert t["W-anisotropic-drive"][0] == pytest.approx(0.5) and t["W-ring-bulk_control"][0] < 0
     assert t["W-bell-end"][0] == pytest.approx(-0.5)
     assert all(k + "_control" in t for k in t if not k.endswith("_control"))
+
+
+def test_chain_summary_is_what_fig3_takes_from_the_samples():
+    """chain_summary = sample_dataset + radial_contrast + wigner_histogram of chain_samples (the
+    same trajectories), without the samples."""
+    from replicate.analysis import wigner_samples
+
+    p = ChainParams(L=6, F=2.0)
+    kw = dict(n_traj=32, t_relax=2.0, t_avg=3.0, sample_every=0.5, seed=5)
+    smp = spatial.chain_samples(p, **kw)
+    out = spatial.chain_summary(p, centre=3, wigner_sites=(1, 6), wigner_extent=4.0, wigner_bins=10, **kw)
+    ref = spatial.sample_dataset(smp, 3)
+    for v in ("n", "g1", "batch_means"):
+        np.testing.assert_array_equal(out[v].values, ref[v].values, err_msg=v)
+    np.testing.assert_array_equal(out["contrast"].values, wigner_samples.radial_contrast(smp)["contrast"].values)
+    np.testing.assert_array_equal(out["wigner"].sel(wigner_site=6).values,
+                                  wigner_samples.wigner_histogram(smp.sel(site=6), 4.0, 10))
+    assert out.attrs["dt"] == smp.attrs["dt"] and "traj" not in out.dims

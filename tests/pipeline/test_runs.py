@@ -507,18 +507,18 @@ def test_paper_profile_fills_the_committed_store_and_list_reports_it(tmp_path, f
     code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "--output", str(tmp_path / "b")], capsys)
     assert code == 0, err
     code, out, err = _run(["list", "--profile", "paper"], capsys)
-    assert "complete (3 entries)" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    assert "complete (3 entries, last run " in out.split("ribeiro-fig1")[1].splitlines()[0]
     code, out, err = _run(["cache", "recompute", "--cache", str(store), "--sample", "5"], capsys)
     assert code == 0 and "1 entry recomputed, 0 different" in out and "tiny once" in out
     next((store / "v1").glob("*/*.nc")).unlink()
     code, out, err = _run(["list", "--profile", "paper"], capsys)
-    assert "partial (2 of 3)" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    assert "partial (2 of 3 entries)" in out.split("ribeiro-fig1")[1].splitlines()[0]
     # a run with overrides is not what the status describes: it leaves the manifest alone
     code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "-p", "n=7",
                            "--output", str(tmp_path / "c")], capsys)
     assert code == 0, err
     code, out, err = _run(["list", "--profile", "paper"], capsys)
-    assert "partial (2 of 3)" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    assert "partial (2 of 3 entries)" in out.split("ribeiro-fig1")[1].splitlines()[0]
     code, out, err = _run(["run", "ribeiro-fig1", "--cache", str(store), "--no-cache",
                            "--output", str(tmp_path / "d")], capsys)
     assert code == 2 and "contradict" in err

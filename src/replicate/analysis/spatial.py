@@ -18,7 +18,8 @@ below are our operational definitions:
   the statistics;
 * :func:`chain_samples`, :func:`sample_dataset` — Wigner samples of every site and the NESS
   profile Dataset built from them (the same batch means as ``twa.ness(..., keep_batches=True)``),
-  so that one run gives both the profiles and the Wigner functions;
+  so that one run gives both the profiles and the Wigner functions; :func:`chain_summary` keeps
+  only what the figure needs of them (small enough for the results store);
 * the local Wigner functions of those samples (rotation average, ring/bell contrast, 2-d
   histogram, the sampling floor of V) are in :mod:`replicate.analysis.wigner_samples`;
 * :func:`smallest_increase`, :func:`worst` — the least favourable of several independent
@@ -200,6 +201,31 @@ def chain_samples(params: ChainParams, *, n_traj: int, t_relax: float, t_avg: fl
                             t_avg=t_avg, sample_every=sample_every, dt=step, seed=seed,
                             integrator=integrator, dtype=np.complex64)
     return with_dt_halving(run, dt, max_halvings)
+
+
+def chain_summary(params: ChainParams, *, centre: int, wigner_sites: tuple[int, ...], wigner_extent: float,
+                  wigner_bins: int, n_traj: int, t_relax: float, t_avg: float, sample_every: float,
+                  dt: float | None = None, seed: int = 0, integrator: str = DEFAULT_INTEGRATOR,
+                  max_halvings: int = 0) -> xr.Dataset:
+    """What Fig. 3 keeps of :func:`chain_samples` (arguments as there): the profile Dataset of
+    :func:`sample_dataset` (centre ``centre``), the ring contrast of
+    :func:`~replicate.analysis.wigner_samples.radial_contrast` at every site (``contrast``,
+    ``contrast_err``) and ``wigner(wigner_site, re, im)``, the histograms
+    :func:`~replicate.analysis.wigner_samples.wigner_histogram` at ``wigner_sites``.
+
+    Kilobytes where the samples are ~0.5 GB (L = 120, 10³ trajectories, 500 samples each), so
+    that it can go to the results store (``sweep.cached``)."""
+    from . import wigner_samples
+
+    smp = chain_samples(params, n_traj=n_traj, t_relax=t_relax, t_avg=t_avg, sample_every=sample_every,
+                        dt=dt, seed=seed, integrator=integrator, max_halvings=max_halvings)
+    sites = [count("wigner_sites", s) for s in wigner_sites]
+    hist = np.stack([wigner_samples.wigner_histogram(smp.sel(site=s), wigner_extent, wigner_bins) for s in sites])
+    out = xr.merge([sample_dataset(smp, centre), wigner_samples.radial_contrast(smp)], combine_attrs="override")
+    out["wigner"] = (("wigner_site", "re", "im"), hist)
+    out = out.assign_coords(wigner_site=sites)
+    out.attrs.update(smp.attrs, wigner_extent=float(wigner_extent))
+    return out
 
 
 def sample_dataset(samples: xr.DataArray, centre: int, n_batches: int = N_BATCHES) -> xr.Dataset:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .entries import CorruptEntry
+from .entries import CorruptEntry, Uncacheable, _jsonable, _unjson
 
 
 class _NotRebuildable(Exception):
@@ -32,25 +32,14 @@ def _importable_name(obj: Any) -> str:
     return _name(target)
 
 
-def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return {"i": str(value)}
-    if isinstance(value, float):
-        return {"f": repr(value)}
-    if isinstance(value, complex):
-        return {"c": [repr(value.real), repr(value.imag)]}
+def _encode_own(value: Any) -> Any:
+    """The tags calls add to the entries' JSON (:func:`replicate.cache.entries._jsonable`)."""
     if isinstance(value, np.generic) and value.dtype.kind in "biufc":
-        return {"np": [value.dtype.str, _encode(value.item())]}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
-        return {"a": [value.dtype.str, list(value.shape), [_encode(x) for x in value.ravel().tolist()]]}
+        return {"np": [value.dtype.str, _jsonable(value.item())]}  # keeps float32 a float32
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "biufc":
+        raise _NotRebuildable
     if isinstance(value, range):
         return {"r": [value.start, value.stop, value.step]}
-    if isinstance(value, (list, tuple)):
-        return {"l" if isinstance(value, list) else "t": [_encode(x) for x in value]}
-    if isinstance(value, dict):
-        return {"d": [[_encode(k), _encode(v)] for k, v in value.items()]}
     if isinstance(value, enum.Enum):
         return {"e": [_importable_name(type(value)), value.name]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -58,7 +47,14 @@ def _encode(value: Any) -> Any:
                        {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}]}
     if callable(value):
         return {"fn": _importable_name(value)}
-    raise _NotRebuildable
+    return None
+
+
+def _encode(value: Any) -> Any:
+    try:
+        return _jsonable(value, _encode_own)
+    except Uncacheable:
+        raise _NotRebuildable from None
 
 
 def _lookup(name: str) -> Any:
@@ -75,28 +71,11 @@ def _lookup(name: str) -> Any:
     raise CorruptEntry(f"cannot import {name!r}")
 
 
-def _decode(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    (tag, v), = value.items()
-    if tag == "i":
-        return int(v)
-    if tag == "f":
-        return float(v)
-    if tag == "c":
-        return complex(float(v[0]), float(v[1]))
+def _decode_own(tag: str, v: Any) -> Any:
     if tag == "r":
         return range(*v)
     if tag == "np":
-        return np.dtype(v[0]).type(_decode(v[1]))
-    if tag == "a":
-        return np.array([_decode(x) for x in v[2]], dtype=np.dtype(v[0])).reshape(v[1])
-    if tag == "l":
-        return [_decode(x) for x in v]
-    if tag == "t":
-        return tuple(_decode(x) for x in v)
-    if tag == "d":
-        return {_decode(k): _decode(x) for k, x in v}
+        return np.dtype(v[0]).type(_unjson(v[1]))
     if tag == "e":
         return getattr(_lookup(v[0]), v[1])
     if tag == "dc":
@@ -104,6 +83,10 @@ def _decode(value: Any) -> Any:
     if tag == "fn":
         return _lookup(v)
     raise CorruptEntry(f"unknown tag {tag!r} in a call description")
+
+
+def _decode(value: Any) -> Any:
+    return _unjson(value, _decode_own)
 
 
 def describe(func: Callable, kwargs: dict[str, Any]) -> dict | None:

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import xarray as xr
@@ -29,8 +29,14 @@ class CorruptEntry(ValueError):
     """An entry that fails to decode or whose checksum does not match."""
 
 
-def _jsonable(value: Any) -> Any:
-    """Attribute values -> JSON with type tags, restored exactly by :func:`_unjson`."""
+def _jsonable(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
+    """Attribute values -> JSON with type tags, restored exactly by :func:`_unjson`. ``hook``
+    (value -> tagged JSON or None) is asked first at every level, for types of its own
+    (:mod:`replicate.cache.calls`: dataclasses, functions, NumPy scalars with their dtype)."""
+    if hook is not None:
+        tagged = hook(value)
+        if tagged is not None:
+            return tagged
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, np.bool_):
@@ -42,17 +48,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (complex, np.complexfloating)):
         return {"c": [repr(float(value.real)), repr(float(value.imag))]}
     if isinstance(value, np.ndarray):
-        return {"a": [value.dtype.str, _jsonable(value.tolist())]}
+        return {"a": [value.dtype.str, _jsonable(value.tolist(), hook)]}
     if isinstance(value, list):
-        return {"l": [_jsonable(x) for x in value]}
+        return {"l": [_jsonable(x, hook) for x in value]}
     if isinstance(value, tuple):
-        return {"t": [_jsonable(x) for x in value]}
+        return {"t": [_jsonable(x, hook) for x in value]}
     if isinstance(value, dict):
-        return {"d": [[_jsonable(k), _jsonable(v)] for k, v in value.items()]}
+        return {"d": [[_jsonable(k, hook), _jsonable(v, hook)] for k, v in value.items()]}
     raise Uncacheable(f"a value of type {type(value).__name__} cannot be stored in the cache")
 
 
-def _unjson(value: Any) -> Any:
+def _unjson(value: Any, hook: Callable[[str, Any], Any] | None = None) -> Any:
+    """Inverse of :func:`_jsonable`; ``hook(tag, payload)`` restores the tags of its own."""
     if not isinstance(value, dict):
         return value
     if len(value) != 1:
@@ -66,13 +73,15 @@ def _unjson(value: Any) -> Any:
         return complex(float(v[0]), float(v[1]))
     if tag == "a":
         dtype, items = v
-        return np.array(_unjson(items), dtype=np.dtype(dtype))
+        return np.array(_unjson(items, hook), dtype=np.dtype(dtype))
     if tag == "l":
-        return [_unjson(x) for x in v]
+        return [_unjson(x, hook) for x in v]
     if tag == "t":
-        return tuple(_unjson(x) for x in v)
+        return tuple(_unjson(x, hook) for x in v)
     if tag == "d":
-        return {_unjson(k): _unjson(x) for k, x in v}
+        return {_unjson(k, hook): _unjson(x, hook) for k, x in v}
+    if hook is not None:
+        return hook(tag, v)
     raise CorruptEntry(f"unknown tag {tag!r} in the header")
 
 

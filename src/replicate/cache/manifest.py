@@ -71,6 +71,12 @@ def _add(path: Path, desc: str, sweep: str, points: list[str]) -> None:
         _write(path, data)
 
 
+def wall_seconds(root: Path, profile: str, chapter: str) -> float | None:
+    """Wall time of the chapter's last finished run into the cache at ``root``, if any."""
+    data = _read(manifest_path(root, profile, chapter))
+    return data.get("wall_seconds") if data and data.get("finished") else None
+
+
 def finish(path: Path, seconds: float) -> None:
     data = _read(path)
     if data is not None:
@@ -79,7 +85,8 @@ def finish(path: Path, seconds: float) -> None:
 
 def status(root: Path, profile: str, chapter: str) -> tuple[str, int, int]:
     """(``complete`` | ``partial`` | ``none``, entries present, entries listed) of a chapter's
-    last run into the cache at ``root``."""
+    last run into the cache at ``root``. A chapter that stores nothing (it has no long runs) is
+    ``complete`` with 0 entries once a run finished."""
     from . import Cache
 
     data = _read(manifest_path(root, profile, chapter))

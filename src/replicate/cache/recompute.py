@@ -49,7 +49,12 @@ def recompute(cache: Cache, sample: int) -> list[Recomputed]:
     results = []
     for stored_seconds, path, header in candidates(cache)[:sample]:
         old, _ = decode(path.read_bytes())
-        func, kwargs = rebuild(header["call"])
+        try:
+            func, kwargs = rebuild(header["call"])
+        except CorruptEntry as exc:
+            results.append(Recomputed(path, header.get("desc", ""), stored_seconds, 0.0, False,
+                                      f"its call cannot be rebuilt ({exc})"))
+            continue
         start = time.perf_counter()
         new, _ = decode(encode(_wrap(func(**kwargs))))  # as it would be stored (variable order)
         seconds = time.perf_counter() - start

@@ -87,8 +87,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             state = "–"
             if f.chapter:
                 state, k, n = manifest.status(store, args.profile, f.chapter)
-                state = f"partial ({k} of {n})" if state == "partial" else (
-                    f"complete ({n} entr{'y' if n == 1 else 'ies'})" if state == "complete" else state)
+                wall = manifest.wall_seconds(store, args.profile, f.chapter)
+                ran = f", last run {wall:.0f} s" if wall is not None else ""
+                state = f"partial ({k} of {n} entries)" if state == "partial" else (
+                    f"complete ({n} entr{'y' if n == 1 else 'ies'}{ran})" if state == "complete" else state)
             verdict = state
         print(f"{f.id:<{width}}  {chapter:<28}  {verdict:<36}  {f.title}")
     return 0
