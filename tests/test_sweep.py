@@ -266,6 +266,16 @@ def local_cluster():
     executors.close_clients()
 
 
+def test_local_cluster_workers_leave_ctrl_c_to_the_command(local_cluster):
+    """Ctrl-C goes to the whole process group: the workers ignore it (no traceback per worker);
+    the command's process handles it and closes the cluster."""
+    import signal
+
+    handlers = local_cluster.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+    assert handlers and all(handlers.values())
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # restored here
+
+
 def test_serial_threads_and_local_cluster_give_the_same_bits(monkeypatch, local_cluster):
     monkeypatch.delenv(cache_mod.ENV, raising=False)
     monkeypatch.delenv(sweep.EXECUTOR_ENV, raising=False)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
+import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
@@ -108,11 +110,20 @@ def dask_client(address: str):
     if address == "local":
         import logging
 
-        cluster = distributed.LocalCluster(
-            n_workers=local_cores(), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
-            env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                 "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
+        # Ctrl-C reaches the whole process group: the worker processes start with SIGINT
+        # ignored (an ignored signal stays ignored in the child), so only this process handles
+        # it and closes the cluster, instead of every worker printing its own traceback
+        ignore = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=local_cores(), threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR,
+                env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                     "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")})
+        finally:
+            if ignore:
+                signal.signal(signal.SIGINT, previous)
         client = distributed.Client(cluster)
     else:
         try:

@@ -19,12 +19,12 @@ _STORED = [0]
 def note(attrs: Mapping, *, stored: bool = False) -> None:
     """Record one run from its attributes (``integrator``, ``dt``, ``n_traj``, ``classical``);
     ``stored``: read from the results store rather than computed now."""
-    if "integrator" not in attrs or "dt" not in attrs:
+    if stored:
+        _STORED[0] += 1
+    if "integrator" not in attrs or "dt" not in attrs:  # e.g. a phase-diagram point (dt is a variable)
         return
     key = (str(attrs["integrator"]), float(attrs["dt"]), bool(attrs.get("classical", 0)))
     _RUNS.setdefault(key, set()).add(int(attrs.get("n_traj", 0)))
-    if stored:
-        _STORED[0] += 1
 
 
 def reset() -> None:

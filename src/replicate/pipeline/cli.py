@@ -89,7 +89,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                 state, k, n = manifest.status(store, args.profile, f.chapter)
                 wall = manifest.wall_seconds(store, args.profile, f.chapter)
                 ran = f", last run {wall:.0f} s" if wall is not None else ""
-                state = f"partial ({k} of {n} entries)" if state == "partial" else (
+                so_far = "" if wall is not None else " listed so far: the run did not finish"
+                state = f"partial ({k} of {n} entries{so_far})" if state == "partial" else (
                     f"complete ({n} entr{'y' if n == 1 else 'ies'}{ran})" if state == "complete" else state)
             verdict = state
         print(f"{f.id:<{width}}  {chapter:<28}  {verdict:<36}  {f.title}")
