@@ -20,6 +20,12 @@ def _series(n, scale=1.0):
                         coords={"t": np.arange(n)}, attrs={"scale": scale})
 
 
+def _scaled(n, **options):
+    """A function with **kwargs: the named extras are part of the key."""
+    CALLS.append((n, options))
+    return xr.Dataset({"s": ((), float(n) * options.get("scale", 1.0))})
+
+
 def _point(a):
     CALLS.append(a)
     return xr.Dataset({"s": ((), float(a) ** 2)})
@@ -115,6 +121,14 @@ def test_cached_binds_positional_arguments_to_names(store):
     assert CALLS == [(4, 2.0), (3, 1.0)]
     with pytest.raises(TypeError):
         series(4, 2.0, 3.0)
+
+
+def test_cached_keys_named_extras_of_a_function_with_kwargs(store):
+    scaled = cached(_scaled)
+    assert float(scaled(2)["s"]) == 2.0 and float(scaled(2)["s"]) == 2.0  # no extras: cached
+    assert float(scaled(2, scale=3.0)["s"]) == 6.0  # an extra changes the key
+    scaled(n=2, scale=3.0)
+    assert CALLS == [(2, {}), (2, {"scale": 3.0})]
 
 
 def test_provenance_lists_the_runs_behind_a_figure(store):

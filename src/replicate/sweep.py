@@ -181,11 +181,8 @@ def once(func: Callable[..., xr.Dataset | xr.DataArray], /, *, desc: str,
         return _unwrap(hit[0])
     plan_file = os.environ.get(DRY_RUN_ENV, "").strip()
     if plan_file:
-        hints = _size_hints(func, kwargs)
-        with open(plan_file, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"desc": desc, "axes": {}, "points": 1, "cached": 0, "to_compute": 1,
-                                "calibration": None, "hints": hints, "executor": "this process",
-                                "workers": 1, "trajectories": _trajectories(hints, 1)}, default=str) + "\n")
+        _append_plan(plan_file, desc=desc, axes={}, points=1, cached=0, to_compute=1,
+                     hints=_size_hints(func, kwargs), executor="this process", workers=1)
     start = time.perf_counter()
     out = func(**kwargs)
     seconds = time.perf_counter() - start
@@ -204,14 +201,25 @@ def cached(func: Callable[..., xr.Dataset | xr.DataArray], desc: str | None = No
     signature = inspect.signature(func)
     label = desc or getattr(func, "__name__", "call")
 
+    if any(p.kind is p.POSITIONAL_ONLY for p in signature.parameters.values()):
+        raise TypeError(f"cached({label}): positional-only parameters cannot be passed by name")
+
     @functools.wraps(func)
     def call(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()  # one key however the call is spelled; a changed default recomputes
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()
-               if p.name in bound.arguments):
-            raise TypeError(f"cached({label}): *args / **kwargs parameters cannot be cached by name")
-        return once(func, desc=label, **bound.arguments)
+        named: dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            kind = signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                if value:
+                    raise TypeError(f"cached({label}): extra positional arguments cannot be "
+                                    "cached by name")
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                named.update(value)  # **kwargs given by name are keyed by their names
+            else:
+                named[name] = value
+        return once(func, desc=label, **named)
 
     return call
 
@@ -445,14 +453,23 @@ def _dry_run(plan_file, func, todo, pending, results, seconds, store, desc, name
         cost = []
     n_workers = executor_workers(executor, workers)
     wall = max(sum(cost) / n_workers, max(cost, default=0.0)) if cost else 0.0
-    hints = _size_hints(func, next(iter(todo.values())))
-    plan = {"desc": desc, "axes": {k: len({p[k] for p in todo.values()}) for k in names},
-            "points": len(todo), "cached": cached,
-            "to_compute": len(pending), "calibration": calibration, "scaling": "cost ∝ L" if scale else
-            "every point costs the same", "hints": hints, "executor": executor, "workers": n_workers,
-            "worker_seconds": sum(cost), "wall_seconds": wall,
-            "trajectories": _trajectories(hints, len(todo)),
-            "load": {"average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-                     "cores": local_cores()}}
+    _append_plan(plan_file, desc=desc, axes={k: len({p[k] for p in todo.values()}) for k in names},
+                 points=len(todo), cached=cached, to_compute=len(pending), calibration=calibration,
+                 hints=_size_hints(func, next(iter(todo.values()))), executor=executor,
+                 workers=n_workers, scaling="cost ∝ L" if scale else "every point costs the same",
+                 worker_seconds=sum(cost), wall_seconds=wall,
+                 load={"average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+                       "cores": local_cores()})
+
+
+def _append_plan(plan_file: str, *, desc: str, axes: dict, points: int, cached: int,
+                 to_compute: int, hints: dict, executor: str, workers: int,
+                 calibration: dict | None = None, **timing: Any) -> None:
+    """One line of the dry-run plan (read by :mod:`replicate.pipeline.dryrun`): a sweep's or a
+    single call's size, and for a sweep its calibration and estimated ``timing``."""
+    plan = {"desc": desc, "axes": axes, "points": points, "cached": cached,
+            "to_compute": to_compute, "calibration": calibration, "hints": hints,
+            "executor": executor, "workers": workers,
+            "trajectories": _trajectories(hints, points), **timing}
     with open(plan_file, "a", encoding="utf-8") as f:
         f.write(json.dumps(plan, default=str) + "\n")

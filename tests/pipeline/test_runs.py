@@ -338,7 +338,7 @@ def test_stale_private_folders_of_killed_runs_are_removed(tmp_path, monkeypatch)
 DRY_BODY = '''
 import os
 import xarray as xr
-from replicate.sweep import grid
+from replicate.sweep import grid, once
 settings = dict(n_traj=500, t_relax=100.0, t_avg=200.0)
 
 def one(L, F):
@@ -348,6 +348,7 @@ def one(L, F):
 
 ds = grid(one, {"L": [8, 4, 6], "F": [1.0, 2.0]}, desc="tiny sweep")
 assert int(ds["computed"].sum()) == 1
+single = once(one, desc="single run", L=2, F=3.0)  # a single call is computed for real
 '''
 
 
@@ -359,7 +360,8 @@ def test_dry_run_reports_the_plan_without_computing(tmp_path, fake_root, capsys,
     code, stdout, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "--dry-run",
                               "--output", str(out)], capsys)
     assert code == 0, err
-    assert calls.read_text().splitlines() == ["4,1.0"]  # one calibration point, the smallest L
+    assert calls.read_text().splitlines() == ["4,1.0", "2,3.0"]  # one calibration point (the smallest L), the single call
+    assert "call 'single run': computed in the dry run" in stdout
     assert "sweep 'tiny sweep': L 3 × F 2 = 6 points (0 cached, 5 still to compute)" in stdout
     assert "n_traj=500" in stdout and "3,000 trajectories" in stdout
     assert "t_relax + t_avg = 300" in stdout

@@ -70,9 +70,13 @@ def print_plan(fig_id: str, chapter: str, profile: str, dr: DryRun, executor: st
           "point; nothing was written to the output folder")
     calibration_total, wall_total = 0.0, 0.0
     for p in dr.plans:
-        axes = " × ".join(f"{k} {n}" for k, n in p["axes"].items())
-        print(f"  sweep {p['desc']!r}: {axes} = {p['points']} points "
-              f"({p['cached']} cached, {p['to_compute']} still to compute)")
+        single = not p["axes"]  # a sweep.once call: computed for real in the dry run
+        if single:
+            print(f"  call {p['desc']!r}: " + ("in the cache" if p["cached"] else "computed in the dry run"))
+        else:
+            axes = " × ".join(f"{k} {n}" for k, n in p["axes"].items())
+            print(f"  sweep {p['desc']!r}: {axes} = {p['points']} points "
+                  f"({p['cached']} cached, {p['to_compute']} still to compute)")
         hints = p.get("hints") or {}
         if hints:
             sizes = ", ".join(f"{k}={v}" for k, v in hints.items())
@@ -90,16 +94,18 @@ def print_plan(fig_id: str, chapter: str, profile: str, dr: DryRun, executor: st
             print(f"    calibration: the point {point} took {cal['seconds']:.2f} s ({cal['source']})")
             if cal["source"].startswith("measured"):
                 calibration_total += cal["seconds"]
+        if single:
+            continue  # its time is in the measured rest of the chapter
         print(f"    estimate: {_human(p['worker_seconds'])} of worker time ({p['scaling']}) -> "
               f"{_human(p['wall_seconds'])} on {p['workers']} worker(s) "
               f"[{p['executor']}] (estimated)")
         wall_total += p["wall_seconds"]
-    if not dr.plans:
-        print("  no sweep (replicate.sweep.grid) was reached: this chapter's cost is not in sweeps "
-              "and is not estimated")
+    if not any(p["axes"] for p in dr.plans):
+        print("  no sweep (replicate.sweep.grid) was reached: the chapter's cost is what it took "
+              "to run, below")
     rest = max(0.0, dr.seconds - calibration_total)
-    print(f"  the rest of the chapter (kernel start-up and the cells outside sweeps, run for real "
-          f"on placeholder sweep results): {_human(rest)} (measured)")
+    print(f"  the rest of the chapter (kernel start-up, single calls and the cells outside sweeps, "
+          f"run for real on placeholder sweep results): {_human(rest)} (measured)")
     loads = [p["load"] for p in dr.plans if (p.get("load") or {}).get("average") is not None]
     if loads and max(x["average"] for x in loads) > loads[0]["cores"]:
         print(f"  note: the machine was busy while timing (load average "
