@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from replicate.analysis import coexistence, metastability as ms
+from replicate.analysis import coexistence, metastability as ms, survival
 from replicate.chain import ChainParams
 
 
@@ -79,17 +79,66 @@ def test_class_mean_ratio_and_its_error():
 def test_quench_records_onsets_and_window_means():
     """A short strongly driven chain reaches the RNW well within the run (engine, small)."""
     p = ChainParams(L=8, F=12.0)
-    q = ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1)
-    assert q.n_traj_t.shape == (q.times.size, 16) and q.nbar.shape == (16,)
-    assert np.allclose(q.nbar, q.n_traj_t[q.times >= 150.0 - 1e-9].mean(0))
+    ds = ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1, plateau="self",
+                   hold=50.0, smooth=10.0)
+    q = ms.Quench.of(ds)
+    assert q.nbar.shape == (16,) and q.n_mean.shape == q.times.shape and "onset" in ds
     plateau = float(np.median(q.nbar))
-    q = q.with_plateau(plateau, hold=50.0, tolerance=0.1, smooth=10.0)
+    assert q.onset.plateau == plateau and ds.attrs["trajectory_time"] == 16 * 200.0
     assert q.onset.converged.mean() > 0.8
     assert q.rnw_like(0.1).mean() > 0.8
-    c = ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1, classical=True,
-                  plateau=plateau, hold=50.0, smooth=10.0)
+    c = ms.Quench.of(ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1,
+                               classical=True, plateau=plateau, hold=50.0, smooth=10.0))
     assert c.classical and c.onset is not None
     assert np.allclose(c.n_mean[-20:].mean(), c.nbar.mean(), rtol=0.1)
+    bare = ms.Quench.of(ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1))
+    assert bare.onset is None and np.array_equal(bare.nbar, q.nbar)
+    with pytest.raises(ValueError, match="early_stop"):
+        ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1, early_stop=True)
+    with pytest.raises(ValueError, match="plateau"):
+        ms.quench(p, n_traj=16, t_final=200.0, sample_every=1.0, window=50.0, seed=1, plateau="median")
+
+
+def test_early_stop_gives_the_onsets_of_the_full_run_bit_for_bit():
+    """Trajectories are retired as soon as their onset is settled; the rest run on, packed into
+    fewer blocks. The onset times equal those of the full run exactly, for the RNW chain (most
+    converge early) and with a plateau nobody reaches (nothing retires)."""
+    p = ChainParams(L=8, F=12.0)
+    kw = dict(n_traj=150, t_final=300.0, sample_every=1.0, window=50.0, seed=2, hold=40.0, smooth=10.0)
+    plateau = float(np.median(ms.Quench.of(ms.quench(p, **kw)).nbar))
+    for level in (plateau, 5 * plateau):
+        full = ms.quench(p, plateau=level, **kw)
+        early = ms.quench(p, plateau=level, early_stop=True, check_every=20.0, **kw)
+        np.testing.assert_array_equal(early.onset.values, full.onset.values)
+        assert early.attrs["censor_time"] == full.attrs["censor_time"]
+        assert np.isnan(early.nbar.values).all() and np.isnan(early.n_mean.values).all()
+        if level == plateau:
+            assert np.isfinite(early.onset.values).mean() > 0.8
+            assert early.attrs["trajectory_time"] < 0.7 * 150 * 300.0  # the retired cost nothing
+        else:
+            assert not np.isfinite(early.onset.values).any()
+            assert early.attrs["trajectory_time"] == pytest.approx(150 * 300.0)
+
+
+def test_retired_trajectories_leave_the_others_unchanged():
+    from replicate.twa.engine import Simulation
+
+    p = ChainParams(L=6, F=6.0)
+    a = Simulation(p, n_traj=130, dt=0.01, seed=4, classical=False, integrator="split")
+    b = Simulation(p, n_traj=130, dt=0.01, seed=4, classical=False, integrator="split")
+    a.run(300), b.run(300)
+    done = np.zeros(130, bool)
+    done[[0, 5, 64, 65, 66, 127, 129]] = True
+    done[67:128] = True  # 63 left: one block
+    b.retire(done)
+    assert b.nblocks == 1 and b.traj.tolist() == [t for t in range(130) if not done[t]]
+    a.run(500), b.run(500)
+    np.testing.assert_array_equal(b.alpha(), a.alpha()[:, b.traj])
+    b.retire(np.ones(b.traj.size, bool))
+    b.run(10)
+    assert b.alpha().shape == (6, 0)
+    with pytest.raises(ValueError, match="done"):
+        a.retire(np.ones(3, bool))
 
 
 def _synthetic(L: int, rate: float, rng, n_traj: int = 200, t_final: float = 400.0) -> ms.Quench:
@@ -97,8 +146,8 @@ def _synthetic(L: int, rate: float, rng, n_traj: int = 200, t_final: float = 400
     times = np.arange(0.0, t_final + 1e-9, 1.0)
     T = rng.exponential(1.0 / rate, n_traj)
     n = np.where(times[:, None] >= T[None, :], 40.0, 10.0)
-    q = ms.Quench(L, 1.0, False, times, n.mean(1), n.std(1) / np.sqrt(n_traj), n, n[-50:].mean(0), 50.0, None)
-    return q.with_plateau(40.0, hold=20.0, tolerance=0.1, smooth=0.0)
+    onset = survival.onset_times(times, n, plateau=40.0, window=20.0, tolerance=0.1)
+    return ms.Quench(L, 1.0, False, times, n.mean(1), n.std(1) / np.sqrt(n_traj), n[-50:].mean(0), 50.0, onset)
 
 
 def test_length_scan_recovers_an_exponential_growth_of_the_onset_time():
@@ -119,7 +168,7 @@ def test_length_scan_recovers_an_exponential_growth_of_the_onset_time():
 def test_length_scan_needs_onset_times():
     rng = np.random.default_rng(0)
     q = _synthetic(4, 0.1, rng)
-    bare = ms.Quench(q.L, q.F, q.classical, q.times, q.n_mean, q.n_err, q.n_traj_t, q.nbar, q.window, None)
+    bare = ms.Quench(q.L, q.F, q.classical, q.times, q.n_mean, q.n_err, q.nbar, q.window, None)
     with pytest.raises(ValueError, match="onset"):
         ms.length_scan({4: bare}, resolution=1.0)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 
 from ..validate import count, finite_array, positive
 from . import survival
@@ -41,9 +42,10 @@ __all__ = ["Crossing", "LengthScan", "Quench", "RateRatio", "crossing_length", "
 
 @dataclass(frozen=True)
 class Quench:
-    """One quench (module docstring). ``n_mean``/``n_err`` (time,): ensemble n_L(t) and its
-    jackknife error; ``n_traj_t`` (time, traj): per-trajectory n_L(t); ``nbar`` (traj,): the mean
-    n_L over the last ``window``; ``onset``: :class:`survival.Onset` (None without a plateau)."""
+    """One quench (module docstring), read from the Dataset of :func:`quench` by :meth:`of`.
+    ``n_mean``/``n_err`` (time,): ensemble n_L(t) and its jackknife error; ``nbar`` (traj,): the
+    mean n_L of each trajectory over the last ``window``; ``onset``: :class:`survival.Onset`
+    (None without a plateau). A run with early stop has onset times only (the rest NaN)."""
 
     L: int
     F: float
@@ -51,18 +53,22 @@ class Quench:
     times: np.ndarray
     n_mean: np.ndarray
     n_err: np.ndarray
-    n_traj_t: np.ndarray
     nbar: np.ndarray
     window: float
     onset: survival.Onset | None
+    trajectory_time: float = float("nan")  # simulated time summed over trajectories (early stop: less)
 
-    def with_plateau(self, plateau: float, *, hold: float, tolerance: float, smooth: float) -> "Quench":
-        """The same quench with onset times for the RNW value ``plateau`` (criterion of
-        :func:`survival.onset_times`)."""
-        onset = survival.onset_times(self.times, self.n_traj_t, plateau=plateau, window=hold,
-                                     tolerance=tolerance, smooth=smooth)
-        return Quench(self.L, self.F, self.classical, self.times, self.n_mean, self.n_err,
-                      self.n_traj_t, self.nbar, self.window, onset)
+    @classmethod
+    def of(cls, ds: xr.Dataset) -> "Quench":
+        """The quench of a Dataset returned by :func:`quench` (or read from the results store)."""
+        a = ds.attrs
+        onset = None
+        if "onset" in ds:
+            onset = survival.Onset(ds.onset.values, float(a["censor_time"]), float(a["plateau"]),
+                                   float(a["tolerance"]), float(a["hold"]))
+        return cls(int(a["L"]), float(a["F"]), bool(a["classical"]), ds.time.values,
+                   ds.n_mean.values, ds.n_err.values, ds.nbar.values, float(a["window"]), onset,
+                   float(a["trajectory_time"]))
 
     def nbar_median(self) -> tuple[float, float]:
         """Median of n̄_L over the trajectories and std/√N (population std, ddof = 0) as its
@@ -76,40 +82,117 @@ class Quench:
     def rnw_like(self, tolerance: float) -> np.ndarray:
         """Trajectories whose n̄_L lies within ``tolerance`` (relative) of the onset plateau."""
         if self.onset is None:
-            raise ValueError("no plateau: call with_plateau first")
+            raise ValueError("no plateau: run the quench with plateau=…")
         return np.abs(self.nbar - self.onset.plateau) <= tolerance * self.onset.plateau
 
 
 def quench(params, *, n_traj: int, t_final: float, sample_every: float, window: float,
            seed: int, classical: bool = False, dt: float | None = None, max_halvings: int = 2,
-           plateau: float | None = None, hold: float = 100.0, tolerance: float = 0.1,
-           smooth: float = 20.0) -> Quench:
-    """Quench ``params`` (a :class:`~replicate.chain.ChainParams`) from the vacuum to ``t_final``
-    with :func:`replicate.twa.evolve`, keeping α_L of every trajectory every ``sample_every``.
+           plateau: float | str | None = None, hold: float = 100.0, tolerance: float = 0.1,
+           smooth: float = 20.0, early_stop: bool = False, check_every: float = 100.0) -> xr.Dataset:
+    """Quench ``params`` (a :class:`~replicate.chain.ChainParams`) from the vacuum to ``t_final``,
+    following n_L(t) = |α_L|² − ½ of every trajectory every ``sample_every``; reduced to a small
+    Dataset (read it with :meth:`Quench.of`; small enough for the results store):
+    ``n_mean``, ``n_err`` (time) the ensemble n_L(t) with its jackknife error
+    (:func:`replicate.twa.evolve`), ``nbar`` (traj) the per-trajectory mean over the last
+    ``window`` (notes §5: the observable of the Fig. 7(c) histograms) and, with a ``plateau``,
+    ``onset`` (traj) the onset times of :func:`survival.onset_times` (NaN: censored) with
+    ``hold``, ``tolerance``, ``smooth``.
+
     ``classical=True``: Eq. (35) from the same vacuum distribution of initial conditions
     (``initial_noise=True``), so the classical ensemble has a spread of onset times too.
-    ``plateau`` given: also the onset times (``hold``, ``tolerance``, ``smooth`` as in
-    :func:`survival.onset_times`)."""
+    ``plateau="self"``: the run's own median n̄_L (the RNW value of a converged ensemble).
+
+    ``early_stop=True`` (needs a numeric ``plateau``): every ``check_every`` the onset criterion
+    is applied to the series so far and the trajectories whose onset it already settles are
+    retired (:meth:`replicate.twa.engine.Simulation.retire`). An onset found on a prefix of the
+    series is the onset on the whole series (the band must hold for ``hold`` after it, inside the
+    prefix, and the centred smoothing uses only data up to half its width later), so the onset
+    times are bit for bit those of the full run (a test); ``n_mean``, ``n_err`` and ``nbar``
+    then need the retired trajectories and are NaN. ``attrs["trajectory_time"]`` is the
+    simulated time summed over trajectories (n_traj · t_final without early stop).
+    """
     from .. import twa
+    from ..twa.engine import Simulation, with_dt_halving
+    from ..twa.evolve import step_grid
 
     t_final = positive("t_final", t_final)
     sample_every = positive("sample_every", sample_every)
     window = positive("window", window)
     if window >= t_final:
         raise ValueError(f"window={window!r} must be shorter than t_final={t_final!r}")
+    if isinstance(plateau, str) and plateau != "self":
+        raise ValueError(f"plateau must be a number, 'self' or None, got {plateau!r}")
+    if plateau is not None and plateau != "self":
+        plateau = positive("plateau", plateau)
+    if early_stop and not isinstance(plateau, float):
+        raise ValueError("early_stop needs a numeric plateau (the onset criterion decides when a "
+                         "trajectory may stop)")
+    check_every = positive("check_every", check_every)
     times = np.round(np.arange(0.0, t_final + 1e-9, sample_every), 9)
     L = params.L
-    ds = twa.evolve(params, n_traj=n_traj, times=times, dt=dt, seed=seed, classical=classical,
-                    initial_noise=True if classical else None, keep_sites=[L],
-                    max_halvings=max_halvings)
     half = 0.0 if classical else 0.5
-    n = np.abs(ds["alpha"].values[:, 0, :]) ** 2 - half
-    late = times >= t_final - window - 1e-9
-    out = Quench(L, float(params.F), bool(classical), times, ds.n.values[:, -1],
-                 ds.n_err.values[:, -1], n, n[late].mean(0), float(window), None)
-    if plateau is not None:
-        out = out.with_plateau(plateau, hold=hold, tolerance=tolerance, smooth=smooth)
-    return out
+    criterion = dict(window=hold, tolerance=tolerance, smooth=smooth)
+    if not early_stop:
+        ds = twa.evolve(params, n_traj=n_traj, times=times, dt=dt, seed=seed, classical=classical,
+                        initial_noise=True if classical else None, keep_sites=[L],
+                        max_halvings=max_halvings)
+        n = np.abs(ds["alpha"].values[:, 0, :]) ** 2 - half
+        late = times >= t_final - window - 1e-9
+        nbar = n[late].mean(0)
+        if plateau == "self":
+            plateau = float(np.median(nbar))
+        T = None if plateau is None else survival.onset_times(times, n, plateau=plateau, **criterion)
+        data = {"n_mean": ("time", ds.n.values[:, -1]), "n_err": ("time", ds.n_err.values[:, -1]),
+                "nbar": ("traj", nbar)}
+        attrs = dict(ds.attrs, trajectory_time=float(n_traj * times[-1]))
+    else:
+        def run(step: float):
+            sim = Simulation(params, n_traj=n_traj, dt=step, seed=seed, classical=classical,
+                             integrator=twa.DEFAULT_INTEGRATOR,
+                             initial_noise=True if classical else None)
+            return sim, _early_stop_onsets(sim, step_grid(times, sim.dt), times, plateau,
+                                           every=max(1, round(check_every / sample_every)),
+                                           half=half, criterion=criterion)
+
+        sim, (T, spent) = with_dt_halving(run, dt, max_halvings)
+        nan = np.full(times.size, np.nan)
+        data = {"n_mean": ("time", nan), "n_err": ("time", nan.copy()),
+                "nbar": ("traj", np.full(n_traj, np.nan))}
+        attrs = dict(sim.attrs(), trajectory_time=spent)
+    if T is not None:
+        data["onset"] = ("traj", T.T)
+        attrs.update(plateau=float(plateau), censor_time=T.censor_time, hold=float(hold),
+                     tolerance=float(tolerance), smooth=float(smooth))
+    attrs.update(L=int(L), F=float(params.F), classical=int(bool(classical)), window=float(window),
+                 early_stop=int(bool(early_stop)))
+    return xr.Dataset(data, coords={"time": times, "traj": np.arange(n_traj)}, attrs=attrs)
+
+
+def _early_stop_onsets(sim, steps: np.ndarray, times: np.ndarray, plateau: float, *, every: int,
+                       half: float, criterion: dict) -> tuple[survival.Onset, float]:
+    """Walk ``sim`` through ``steps``, recording n_L(t) of the trajectories still running and
+    retiring those whose onset is settled every ``every`` samples (:func:`quench`). Returns the
+    onsets of all trajectories and the simulated time summed over trajectories."""
+    L = sim.params.L
+    n = np.full((times.size, sim.n_traj), np.nan)
+    T = np.full(sim.n_traj, np.nan)
+    spent = 0.0
+    shortest = criterion["window"] + criterion["smooth"]  # a prefix shorter cannot settle an onset
+    for i in sim.walk(steps):
+        if i:
+            spent += sim.traj.size * (times[i] - times[i - 1])
+        n[i, sim.traj] = np.abs(sim.alpha()[L - 1]) ** 2 - half
+        if (i + 1) % every or i == times.size - 1 or times[i] - times[0] <= shortest or not sim.traj.size:
+            continue
+        found = survival.onset_times(times[:i + 1], n[:i + 1, sim.traj], plateau=plateau, **criterion)
+        done = found.converged
+        T[sim.traj[done]] = found.T[done]
+        sim.retire(done)
+    if sim.traj.size:
+        T[sim.traj] = survival.onset_times(times, n[:, sim.traj], plateau=plateau, **criterion).T
+    censor = survival.censor_time(times, window=criterion["window"], smooth=criterion["smooth"])
+    return survival.Onset(T, censor, plateau, criterion["tolerance"], criterion["window"]), spent
 
 
 @dataclass(frozen=True)
@@ -303,7 +386,7 @@ def length_scan(runs: dict, *, resolution: float) -> LengthScan:
     """
     Ls = sorted(runs)
     if any(runs[L].onset is None for L in Ls):
-        raise ValueError("every quench needs onset times (Quench.with_plateau)")
+        raise ValueError("every quench needs onset times (quench with plateau=…)")
     summ = {L: survival.onset_summary(runs[L].onset) for L in Ls}
     L = np.array(Ls, float)
     events = np.array([summ[k].events for k in Ls])

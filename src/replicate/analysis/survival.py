@@ -42,7 +42,7 @@ from scipy import stats as sps
 from ..validate import finite_array, positive
 from .fits import log_line
 
-__all__ = ["Fraction", "Growth", "Onset", "OnsetSummary", "converged_fraction", "critical_length",
+__all__ = ["Fraction", "Growth", "Onset", "OnsetSummary", "censor_time", "converged_fraction", "critical_length",
            "growth_mle", "growth_wls", "onset_summary", "onset_times"]
 
 _Z1 = 1.0  # one standard deviation: 68.3 % intervals
@@ -117,6 +117,14 @@ def onset_times(times, n, *, plateau: float, window: float, tolerance: float = 0
     first = np.argmax(ok, axis=0)
     T = np.where(ok.any(0), t[first], np.nan)
     return Onset(T, float(t[-1] - window), plateau, tolerance, window)
+
+
+def censor_time(times, *, window: float, smooth: float = 0.0) -> float:
+    """The censoring time t_c of :func:`onset_times` on the grid ``times``: the last smoothed
+    time minus ``window``."""
+    times = finite_array("times", times)
+    t, _ = _smooth(times, np.zeros((times.size, 1)), smooth) if smooth > 0 else (times, None)
+    return float(t[-1] - window)
 
 
 @dataclass(frozen=True)

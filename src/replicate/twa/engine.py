@@ -128,6 +128,8 @@ class Simulation:
         self.rng = np.ascontiguousarray(rng_states.reshape(self.nblocks, BLOCK, 4).transpose(0, 2, 1))
         self.t = 0.0
         self.ok = np.ones(self.nblocks, dtype=np.bool_)
+        self.traj = np.arange(self.n_traj)  # the trajectories still advanced (see retire)
+        self._lanes = np.arange(self.n_traj)  # their lanes in the flattened (block, lane) layout
         self.midstep = False  # split step: the state is the mid-step w of an unclosed run
         provenance.note(self.attrs())
 
@@ -137,6 +139,34 @@ class Simulation:
                    classical=int(self.classical), initial_noise=int(self.initial_noise), block=BLOCK,
                    version=__version__)
         return out
+
+    def retire(self, done: np.ndarray) -> None:
+        """Stop advancing the trajectories ``done`` (bool over :attr:`traj`): the others are
+        packed into the first blocks (the last one padded with copies of the last trajectory),
+        so a run pays only for the trajectories it still needs. Every trajectory carries its
+        own noise stream and its lane's arithmetic does not depend on where the lane sits, so
+        the trajectories kept evolve bit for bit as without the retirement (a test). For drivers
+        that read :meth:`alpha`; ``traj`` then names its columns."""
+        done = np.asarray(done, dtype=bool)
+        if done.shape != self.traj.shape:
+            raise ValueError(f"done must be a bool array over the {self.traj.size} trajectories "
+                             f"still running, got shape {done.shape}")
+        keep = self._lanes[~done]
+        if keep.size == self._lanes.size:
+            return
+        self.traj = self.traj[~done]
+        nblocks = -(-keep.size // BLOCK)
+        src = np.concatenate([keep, np.full(nblocks * BLOCK - keep.size, keep[-1] if keep.size else 0,
+                                            dtype=keep.dtype)])
+
+        def pack(a: np.ndarray) -> np.ndarray:
+            flat = a.transpose(1, 0, 2).reshape(a.shape[1], -1)[:, src]
+            return np.ascontiguousarray(flat.reshape(a.shape[1], nblocks, BLOCK).transpose(1, 0, 2))
+
+        self.xr, self.xi, self.rng = pack(self.xr), pack(self.xi), pack(self.rng)
+        self.nblocks = nblocks
+        self.ok = np.ones(nblocks, dtype=np.bool_)
+        self._lanes = np.arange(keep.size)
 
     @property
     def lanes(self) -> int:
@@ -158,6 +188,9 @@ class Simulation:
         mid-step state; for them it changes nothing.
         """
         if nsteps <= 0:
+            return
+        if self.nblocks == 0:  # every trajectory retired
+            self.t += nsteps * self.dt
             return
         if sampler is None or every <= 0:
             nworkers, view = self.nworkers, _NO_SAMPLES
@@ -199,15 +232,16 @@ class Simulation:
             yield i
 
     def alpha(self) -> np.ndarray:
-        """Current complex amplitudes of the real trajectories, shape (L, n_traj): the whole-step
-        state (of a run left open, A(h/2) w computed on a copy, as the kernels' samplers do)."""
+        """Current complex amplitudes of the real trajectories still running, shape (L, len(traj))
+        (all n_traj unless some were retired): the whole-step state (of a run left open,
+        A(h/2) w computed on a copy, as the kernels' samplers do)."""
         xr, xi = self.xr, self.xi
         if self.midstep:
             xr, xi = np.zeros_like(xr), np.zeros_like(xi)
             for b in range(self.nblocks):
                 close_into(self.xr[b], self.xi[b], xr[b], xi[b], self.coefficients)
-        xr = xr[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]
-        xi = xi[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, :self.n_traj]
+        xr = xr[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, self._lanes]
+        xi = xi[:, 1:-1, :].transpose(1, 0, 2).reshape(self.params.L, -1)[:, self._lanes]
         return xr + 1j * xi
 
 
