@@ -74,20 +74,36 @@ def test_call_descriptions_round_trip_and_refuse_what_cannot_be_rebuilt():
 
 
 def test_manifest_status_complete_partial_none(store, monkeypatch):
-    assert manifest.status(store, "paper", "demo/fig") == ("none", 0, 0)
+    assert manifest.status(store, "paper", "demo/fig") == ("none", 0, 0, 0)
     path = manifest.start(store, "paper", "demo/fig")
     assert path == manifest.manifest_path(store, "paper", "demo/fig")
     monkeypatch.setenv(manifest.ENV, str(path))
     grid(_point, {"a": [1, 2, 3]}, progress=False, workers=1, only=lambda a: a < 3)
     once(_series, desc="series", n=3)
     # the grid lists the points it computes (two of three); the manifest is not finished
-    assert manifest.status(store, "paper", "demo/fig") == ("partial", 3, 3)
+    assert manifest.status(store, "paper", "demo/fig") == ("partial", 3, 3, 0)
     grid(_point, {"a": [1, 2, 3]}, progress=False, workers=1)
-    assert manifest.status(store, "paper", "demo/fig") == ("partial", 4, 4)  # not marked finished
+    assert manifest.status(store, "paper", "demo/fig") == ("partial", 4, 4, 0)  # not marked finished
     manifest.finish(path, 1.0)
-    assert manifest.status(store, "paper", "demo/fig") == ("complete", 4, 4)
+    assert manifest.status(store, "paper", "demo/fig") == ("complete", 4, 4, 0)
     next(cache_mod.Cache(store).entries()).unlink()  # an entry lost: no longer complete
     assert manifest.status(store, "paper", "demo/fig")[0] == "partial"
+
+
+def test_a_result_over_the_size_budget_is_noted_not_kept(store, monkeypatch):
+    path = manifest.start(store, "paper", "demo/fig")
+    (store / cache_mod.STORE_FILE).write_text('{"max_entry_bytes": 20000}')
+    monkeypatch.setenv(manifest.ENV, str(path))
+    small, big = once(_series, desc="series", n=3), once(_series, desc="series", n=3000)
+    assert [c[0] for c in CALLS] == [3, 3000]
+    once(_series, desc="series", n=3), once(_series, desc="series", n=3000)
+    assert [c[0] for c in CALLS] == [3, 3000, 3000]  # the big one is recomputed every time
+    assert big.size == 3000 and len(list(cache_mod.Cache(store).entries())) == 1
+    manifest.finish(path, 1.0)
+    assert manifest.status(store, "paper", "demo/fig") == ("complete", 1, 2, 1)
+    (store / cache_mod.STORE_FILE).write_text('{"max_entry_bytes": -1}')
+    with pytest.raises(ValueError, match="max_entry_bytes"):
+        once(_series, desc="series", n=4)
 
 
 def test_recompute_is_bitwise_and_catches_drift(store, monkeypatch):

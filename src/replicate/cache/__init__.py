@@ -19,6 +19,11 @@ header); a SHA-256 of the stored arrays and the header is kept in the file and c
 read, so a truncated or corrupted entry is reported (a :class:`CacheWarning` naming the file) and
 recomputed, never read as data.
 
+**Size budget.** A cache folder may hold a ``STORE.json`` with ``max_entry_bytes``: a result
+whose entry would be larger is not written (a committed store stays small); a stub
+``<point>.oversize.json`` records its size instead, so the chapter's manifest counts it as
+known but recomputed on every run (``replicate list``). The committed paper store has one.
+
 Location: ``$REPLICATE_CACHE`` (``replicate run/execute/build --cache DIR`` sets it for the
 chapters). Without it nothing is cached: CI and tests never depend on state left by an earlier
 run. ``replicate cache info|verify|clear`` inspects a cache (default ``~/.cache/replicate``).
@@ -49,6 +54,7 @@ KERNEL_VERSION = "2026.1"
 
 FORMAT = "v1"  # layout of the cache folder and of an entry
 ENV = "REPLICATE_CACHE"
+STORE_FILE = "STORE.json"  # optional settings of a cache folder, e.g. {"max_entry_bytes": 4000000}
 TAG = "CACHEDIR.TAG"
 _TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
              "# This directory is a replicate sweep cache (https://bford.info/cachedir/).\n")
@@ -228,6 +234,26 @@ class Cache:
     def path(self, sweep: str, point: str) -> Path:
         return self.sweep_dir(sweep) / f"{point[:32]}.nc"
 
+    def oversize_path(self, sweep: str, point: str) -> Path:
+        return self.sweep_dir(sweep) / f"{point[:32]}.oversize.json"
+
+    @property
+    def max_entry_bytes(self) -> int | None:
+        """The size budget of an entry from ``STORE.json`` (None: no limit)."""
+        try:
+            settings = json.loads((self.root / STORE_FILE).read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{self.root / STORE_FILE} is unreadable: {exc}") from None
+        limit = settings.get("max_entry_bytes") if isinstance(settings, dict) else None
+        if limit is None:
+            return None
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+            raise ValueError(f"{self.root / STORE_FILE}: max_entry_bytes must be a positive "
+                             f"integer, got {limit!r}")
+        return limit
+
     def register(self, sweep: str, info: dict) -> None:
         """Create the sweep's folder with a ``sweep.json`` describing it (for ``cache info``)."""
         self._prepare()
@@ -276,6 +302,12 @@ class Cache:
                           CacheWarning, 2)
             return None
         path = self.path(sweep, point)
+        limit = self.max_entry_bytes
+        if limit is not None and len(data) > limit:  # over the budget: keep a note, not the data
+            note = {"desc": desc, "point": extra["point"], "bytes": len(data), "limit": limit,
+                    "seconds": float(seconds), "kernel_version": KERNEL_VERSION}
+            write_atomic(self.oversize_path(sweep, point), json.dumps(note, default=str).encode())
+            return None
         try:
             write_atomic(path, data)
         except OSError as exc:  # disk full, read-only: the result is fine, only not kept

@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 from .entries import write_atomic
 
@@ -83,18 +84,30 @@ def finish(path: Path, seconds: float) -> None:
         _write(path, {**data, "finished": True, "wall_seconds": round(seconds, 1)})
 
 
-def status(root: Path, profile: str, chapter: str) -> tuple[str, int, int]:
-    """(``complete`` | ``partial`` | ``none``, entries present, entries listed) of a chapter's
-    last run into the cache at ``root``. A chapter that stores nothing (it has no long runs) is
-    ``complete`` with 0 entries once a run finished."""
+class Status(NamedTuple):
+    """``state`` (``complete`` | ``partial`` | ``none``), entries ``present``, entries ``listed``,
+    and ``oversize``: listed results over the store's size budget (recomputed on every run)."""
+
+    state: str
+    present: int
+    listed: int
+    oversize: int = 0
+
+
+def status(root: Path, profile: str, chapter: str) -> Status:
+    """The :class:`Status` of a chapter's last run into the cache at ``root``. A chapter that
+    stores nothing (it has no long runs) is ``complete`` with 0 entries once a run finished; a
+    result over the size budget counts as known (its stub is there) but is not present."""
     from . import Cache
 
     data = _read(manifest_path(root, profile, chapter))
     if data is None:
-        return "none", 0, 0
+        return Status("none", 0, 0)
     cache = Cache(root)
     listed = [(s["sweep"], p) for s in data["sweeps"] for p in s["points"]]
     present = sum(cache.path(s, p).is_file() for s, p in listed)
-    if data.get("finished") and present == len(listed):
-        return "complete", present, len(listed)
-    return ("partial" if present else "none"), present, len(listed)
+    oversize = sum(not cache.path(s, p).is_file() and cache.oversize_path(s, p).is_file()
+                   for s, p in listed)
+    if data.get("finished") and present + oversize == len(listed):
+        return Status("complete", present, len(listed), oversize)
+    return Status("partial" if present else "none", present, len(listed), oversize)

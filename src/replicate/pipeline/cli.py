@@ -86,12 +86,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         if store is not None:
             state = "–"
             if f.chapter:
-                state, k, n = manifest.status(store, args.profile, f.chapter)
+                state, k, n, big = manifest.status(store, args.profile, f.chapter)
                 wall = manifest.wall_seconds(store, args.profile, f.chapter)
                 ran = f", last run {wall:.0f} s" if wall is not None else ""
                 so_far = "" if wall is not None else " listed so far: the run did not finish"
-                state = f"partial ({k} of {n} entries{so_far})" if state == "partial" else (
-                    f"complete ({n} entr{'y' if n == 1 else 'ies'}{ran})" if state == "complete" else state)
+                over = f", {big} over the size budget: recomputed" if big else ""
+                state = f"partial ({k} of {n} entries{over}{so_far})" if state == "partial" else (
+                    f"complete ({n} entr{'y' if n == 1 else 'ies'}{over}{ran})" if state == "complete" else state)
             verdict = state
         print(f"{f.id:<{width}}  {chapter:<28}  {verdict:<36}  {f.title}")
     return 0
