@@ -37,7 +37,7 @@ test:
 	$(STAGE) regress $(BIN)/replicate regress
 	$(STAGE) seed $(BIN)/replicate check seed --jobs $(JOBS) --workdir _build/check-seed
 	$(STAGE) sensitivity $(BIN)/replicate check sensitivity --jobs $(JOBS) $(SENSITIVITY:%=--only %) --workdir _build/check-sensitivity
-	$(STAGE) nbval env NUMBA_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider book/executed
+	$(STAGE) nbval env NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) --dist loadscope --nbval-lax -p no:cacheprovider book/executed
 	$(STAGE) html $(BIN)/replicate render
 	$(STAGE) chromium bash .ci/ensure-chromium
 	$(STAGE) pages $(BIN)/python .ci/check_pages.py _build/html
