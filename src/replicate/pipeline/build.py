@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from . import catalogue, scorecard
-from .execute import EXECUTED_DIR, Executed, RunOptions, executed_dir, run_chapter
+from .execute import EXECUTED_DIR, Executed, RunOptions, executed_dir, last_seconds, run_chapter
 from .notebooks import (chapter_parameters, chapter_source, load_notebook, profile_types,
                         validate_parameters)
 from .parallel import check_jobs, run_all
@@ -98,7 +98,8 @@ def execute_all(root: Path, profile: str = "quick", parameters: dict[str, Any] |
              for ch in chapters]
     print(f"[execute] {len(chapters)} chapter(s), {profile} profile, {jobs} at a time", flush=True)
     start = time.perf_counter()
-    done = run_all(calls, jobs, lambda i, ex: print(f"[execute] {ex.chapter}: {ex.seconds:.1f} s", flush=True))
+    done = run_all(calls, jobs, lambda i, ex: print(f"[execute] {ex.chapter}: {ex.seconds:.1f} s", flush=True),
+                   costs=[last_seconds(ch, root, profile) for ch in chapters])  # longest first
     print(f"[execute] {len(done)} chapters in {time.perf_counter() - start:.1f} s wall "
           f"({sum(e.seconds for e in done):.1f} s summed)", flush=True)
     return done

@@ -332,3 +332,14 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
 def executed_dir(chapter: str, root: Path) -> Path:
     """Where ``replicate execute`` puts a chapter inside the book: ``book/executed/<id>/``."""
     return root / EXECUTED_DIR / chapter
+
+
+def last_seconds(chapter: str, root: Path, profile: str = "quick") -> float | None:
+    """Wall time of the chapter's last successful run of ``profile`` into ``book/executed/``
+    (its ``run.json``), or None: a hint for scheduling chapters, never a result."""
+    try:
+        run = json.loads((executed_dir(chapter, root) / RUN_JSON).read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(run, dict) and run.get("status") == "ok" and run.get("profile") == profile
+    return float(run["wall_seconds"]) if ok and isinstance(run.get("wall_seconds"), (int, float)) else None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import catalogue, regress
-from .execute import run_chapter
+from .execute import last_seconds, run_chapter
 from .notebooks import chapter_parameters, chapter_source, load_notebook
 from .parallel import run_all
 
@@ -75,7 +75,8 @@ def _run_calls(runs: list[tuple[str, str, dict, bool]], baseline: regress.Record
                workdir: Path, report: Callable[[str], None], jobs: int) -> list[JobResult]:
     calls = [functools.partial(_run, ch, change, params, expect, baseline, root, workdir)
              for ch, change, params, expect in runs]
-    return run_all(calls, jobs, lambda i, r: report(r.line()))
+    costs = [last_seconds(ch, root) for ch, _, _, _ in runs]  # the chapters' last quick runs
+    return run_all(calls, jobs, lambda i, r: report(r.line()), costs=costs)
 
 
 def seed_job(baseline: regress.Records, *, root: Path, chapters: Iterable[str] | None = None,

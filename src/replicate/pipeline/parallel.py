@@ -32,16 +32,29 @@ def check_jobs(jobs: int) -> int:
     return jobs
 
 
+def longest_first(costs: Sequence[float | None]) -> list[int]:
+    """Indices of ``costs`` in the order to start them: the longest first (the greedy LPT
+    schedule, whose last call to finish is rarely a long one started late); unknown costs
+    (None) first of all, in their given order, since they may be long."""
+    known = sorted((i for i, c in enumerate(costs) if c is not None), key=lambda i: -costs[i])
+    return [i for i, c in enumerate(costs) if c is None] + known
+
+
 def run_all(calls: Sequence[Callable[[], Any]], jobs: int = 1,
-            done: Callable[[int, Any], None] | None = None) -> list[Any]:
+            done: Callable[[int, Any], None] | None = None,
+            costs: Sequence[float | None] | None = None) -> list[Any]:
     """``[call() for call in calls]``, ``jobs`` at a time in worker processes.
 
     ``calls`` must be picklable (``functools.partial`` of module-level functions). ``done(i,
     result)`` is called in this process as each call finishes. The first call that raises stops
     the rest (running calls finish, queued ones are dropped) and its exception is re-raised.
-    With ``jobs == 1`` the calls run here, in order.
+    With ``jobs == 1`` the calls run here, in order. ``costs`` (expected seconds of each call,
+    None where unknown) start the calls longest first (:func:`longest_first`); the results stay
+    in call order.
     """
     check_jobs(jobs)
+    if costs is not None and len(costs) != len(calls):
+        raise ValueError(f"costs must have one entry per call ({len(calls)}), got {len(costs)}")
     results: list[Any] = [None] * len(calls)
     if jobs == 1 or len(calls) <= 1:
         for i, call in enumerate(calls):
@@ -53,7 +66,8 @@ def run_all(calls: Sequence[Callable[[], Any]], jobs: int = 1,
     with ProcessPoolExecutor(max_workers=min(jobs, len(calls)),
                              mp_context=multiprocessing.get_context("spawn"),
                              initializer=_single_threaded, initargs=(threads,)) as pool:
-        futures = {pool.submit(call): i for i, call in enumerate(calls)}
+        order = longest_first(costs) if costs is not None else range(len(calls))
+        futures = {pool.submit(calls[i]): i for i in order}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
