@@ -494,6 +494,29 @@ print("values", a.values.tolist(), g.y.values.tolist())
 '''
 
 
+def test_stored_profile_builds_paper_chapters_from_the_store_and_quick_the_rest(tmp_path, fake_root, capsys):
+    """--profile stored: the paper profile where the committed store is complete (read from it,
+    its manifest left alone), the quick profile elsewhere; overrides are refused."""
+    import json
+
+    root = fake_root(body=STORE_BODY)
+    run_json = root / "book" / "executed" / "ribeiro" / "fig1" / "run.json"
+    code, out, err = _run(["execute", "--profile", "stored", "--only", "ribeiro-fig1"], capsys)
+    assert code == 0, err
+    assert json.loads(run_json.read_text())["profile"] == "quick" and "paper for 0 chapter(s)" in out
+    code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "--output", str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    manifest_file = next((root / cli.PAPER_STORE / "manifests").rglob("*.json"))
+    before = manifest_file.read_bytes()
+    code, out, err = _run(["execute", "--profile", "stored", "--only", "ribeiro-fig1", "-v"], capsys)
+    assert code == 0, err
+    assert json.loads(run_json.read_text())["profile"] == "paper" and "paper for 1 chapter(s)" in out
+    assert "values [1.0, 1.0] [5.0, 10.0]" in err  # the paper profile's numbers (n = 5)
+    assert manifest_file.read_bytes() == before
+    code, out, err = _run(["execute", "--profile", "stored", "-p", "n=2"], capsys)
+    assert code == 2 and "no -p overrides" in err
+
+
 def test_paper_profile_fills_the_committed_store_and_list_reports_it(tmp_path, fake_root, capsys):
     """--profile paper reads and fills <root>/results/paper (a manifest per chapter); `list
     --profile paper` says complete / partial / none; --no-cache writes nothing; `cache recompute`

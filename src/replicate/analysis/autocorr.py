@@ -216,3 +216,46 @@ def impurity_rate(result, tau, *, tau_fit: float, n_terms: int = 2, U: float, ka
         up[j] += step
         grad[j] = (rate(up) - value) / step
     return value, float(np.sqrt(grad @ result.covariance @ grad))
+
+
+def site_summary(params, sites, *, n_traj: int, t_relax: float, t_avg: float, sample_every: float,
+                 n_lags: int, bins: int, seed: int = 0, dt: float | None = None,
+                 dtype: str = "complex64") -> xr.Dataset:
+    """NESS samples of a few sites (:func:`replicate.twa.site_samples`) reduced to what SI Fig. 16
+    needs, small enough for the results store: per site the autocorrelation of
+    :func:`autocorrelation` (``C_re``, ``C_im``, ``C_abs``, their ``*_err``, ``sums``,
+    ``counts`` over ``tau``, n_lags + 1 lags) and the radial Wigner histogram per batch of
+    trajectories of :func:`replicate.thermometry.histogram.from_samples` with ``bins`` bins
+    (``radial_counts``, ``u_edges``). :func:`site_correlation` and :func:`site_histogram` read
+    one site back; a fit of the histogram equals the fit of the samples with the same ``bins``."""
+    from .. import twa
+    from ..thermometry.histogram import from_samples
+
+    raw = twa.site_samples(params, sites, n_traj=n_traj, t_relax=t_relax, t_avg=t_avg,
+                           sample_every=sample_every, seed=seed, dt=dt, dtype=np.dtype(dtype))
+    corr, hists = [], []
+    for s in raw.site.values:
+        x = raw.sel(site=s).values
+        corr.append(autocorrelation(x, sample_every, n_lags))
+        h = from_samples(x, bins=bins)
+        hists.append(xr.Dataset({"radial_counts": (("hist_batch", "u_bin"), h.counts),
+                                 "u_edges": ("u_edge", h.u_edges)}))
+    out = xr.merge([xr.concat(corr, dim="site"), xr.concat(hists, dim="site")])
+    out = out.assign_coords(site=raw.site.values)
+    out.attrs = dict(raw.attrs, sample_every=float(sample_every))
+    return out
+
+
+def site_correlation(summary: xr.Dataset, site: int) -> xr.Dataset:
+    """The :func:`autocorrelation` Dataset of one site of a :func:`site_summary`."""
+    return summary.sel(site=site)[["C_re", "C_im", "C_abs", "C_re_err", "C_im_err", "C_abs_err",
+                                   "sums", "counts"]].drop_vars("site")
+
+
+def site_histogram(summary: xr.Dataset, site: int):
+    """The radial histogram (:class:`replicate.thermometry.histogram.RadialHistogram`) of one
+    site of a :func:`site_summary`."""
+    from ..thermometry.histogram import RadialHistogram
+
+    one = summary.sel(site=site)
+    return RadialHistogram(one.u_edges.values, one.radial_counts.values)

@@ -21,6 +21,19 @@ from .parallel import check_jobs, run_all
 from .profiles import check_profile
 
 MATHJAX_DIR = Path("book") / "_static" / "mathjax"
+PAPER_STORE = Path("results") / "paper"  # the committed paper-profile results (a cache folder)
+STORED = "stored"  # build profile: paper where the committed store is complete, else quick
+
+
+def stored_profiles(chapters: list[str], root: Path) -> dict[str, str]:
+    """The profile of each chapter in a ``stored`` build: ``paper`` when the committed store's
+    manifest says its paper results are complete (``replicate list --profile paper``), else
+    ``quick``."""
+    from ..cache import manifest
+
+    store = root / PAPER_STORE
+    return {ch: "paper" if manifest.status(store, "paper", ch).state == "complete" else "quick"
+            for ch in chapters}
 
 
 def toc_chapters(root: Path) -> list[str]:
@@ -84,22 +97,41 @@ def execute_all(root: Path, profile: str = "quick", parameters: dict[str, Any] |
                 options: RunOptions | None = None, jobs: int = 1) -> list[Executed]:
     """Execute the chapters (all, or ``only``) into ``book/executed/``, ``jobs`` at a time
     (:mod:`.parallel`), printing timings. ``seed`` goes to every chapter with a ``seed``
-    parameter (the others are listed)."""
-    check_profile(profile)
+    parameter (the others are listed).
+
+    ``profile="stored"``: each chapter in the profile of :func:`stored_profiles`, the paper
+    chapters reading the committed store (and leaving its manifests alone); parameter overrides
+    and ``--seed`` are refused there (they would recompute the stored results)."""
+    if profile != STORED:
+        check_profile(profile)
     check_jobs(jobs)
     chapters = only or catalogue.chapters()
+    opts = options or RunOptions()
+    if profile == STORED:
+        if parameters or seed is not None:
+            raise ValueError("--profile stored builds from the committed store: no -p overrides or "
+                             "--seed (use --profile paper or quick)")
+        chosen = stored_profiles(chapters, root)
+        store = (root / PAPER_STORE).resolve()
+        chapter_opts = {ch: dataclasses.replace(opts, cache=store, manifest=False) if p == "paper"
+                        else opts for ch, p in chosen.items()}
+        paper = [ch for ch, p in chosen.items() if p == "paper"]
+        print(f"[execute] profile stored: paper for {len(paper)} chapter(s) with complete results in "
+              f"{PAPER_STORE}/ ({', '.join(paper) or 'none'}), quick for the rest", flush=True)
+    else:
+        chosen = {ch: profile for ch in chapters}
+        chapter_opts = {ch: opts for ch in chapters}
     per = split_parameters(chapters, dict(parameters or {}), root)
     for ch in inject_seed(per, seed, root, explicit=only is not None):
         print(f"[execute] {ch}: no 'seed' parameter, --seed {seed} not applied", flush=True)
-    opts = options or RunOptions()
     calls = [functools.partial(run_chapter, ch, executed_dir(ch, root), root=root, owned=True,
-                               options=dataclasses.replace(opts, seed=per[ch].get("seed") if seed is not None else None),
-                               parameters={"profile": profile, **per[ch]})
+                               options=dataclasses.replace(chapter_opts[ch], seed=per[ch].get("seed") if seed is not None else None),
+                               parameters={"profile": chosen[ch], **per[ch]})
              for ch in chapters]
     print(f"[execute] {len(chapters)} chapter(s), {profile} profile, {jobs} at a time", flush=True)
     start = time.perf_counter()
     done = run_all(calls, jobs, lambda i, ex: print(f"[execute] {ex.chapter}: {ex.seconds:.1f} s", flush=True),
-                   costs=[last_seconds(ch, root, profile) for ch in chapters])  # longest first
+                   costs=[last_seconds(ch, root, chosen[ch]) for ch in chapters])  # longest first
     print(f"[execute] {len(done)} chapters in {time.perf_counter() - start:.1f} s wall "
           f"({sum(e.seconds for e in done):.1f} s summed)", flush=True)
     return done
@@ -108,7 +140,11 @@ def execute_all(root: Path, profile: str = "quick", parameters: dict[str, Any] |
 def write_scorecard(root: Path) -> Path:
     claims = scorecard.collect(root / EXECUTED_DIR)
     profiles = sorted({c.profile for c in claims})
-    note = f"Profile(s) of this build: {', '.join(profiles)}." if profiles else ""
+    note = f"Profile of this build: {profiles[0]}." if len(profiles) == 1 else ""
+    if len(profiles) > 1:  # a stored build: say which chapter shows which profile
+        per = {p: sorted({c.chapter for c in claims if c.profile == p}) for p in profiles}
+        note = "Profiles of this build: " + "; ".join(f"**{p}** for {', '.join(chs)}"
+                                                    for p, chs in per.items()) + "."
     return scorecard.write(claims, root / "book" / "scorecard.md", note)
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import catalogue, regress, scorecard
+from .build import PAPER_STORE, STORED
 from .dryrun import dry_run_chapter, print_plan
 from .execute import EXECUTED_DIR, RunOptions, run_chapter
 from .notebooks import (chapter_parameters, chapter_source, check_chapter_parameters, load_notebook,
@@ -41,11 +42,13 @@ from .notebooks import (chapter_parameters, chapter_source, check_chapter_parame
 from .outputs import check_output
 
 BASELINE = Path("tests") / "baseline" / "claims-quick.json"
-PAPER_STORE = Path("results") / "paper"  # the committed paper-profile results (a cache folder)
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--profile", default="quick", choices=["quick", "paper"])
+def _add_run_options(p: argparse.ArgumentParser, *, stored: bool = False) -> None:
+    p.add_argument("--profile", default="quick", choices=["quick", "paper"] + ([STORED] if stored else []),
+                   help="quick (CI), paper (the paper's statistics)" + (
+                       f", or {STORED}: paper for every chapter whose paper results are complete in "
+                       f"{PAPER_STORE}/, quick for the rest" if stored else ""))
     p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", default=[],
                    help="override a parameter of the chapter's parameters cell (repeatable)")
     p.add_argument("--seed", type=int, metavar="N",
@@ -399,11 +402,11 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("execute", help="execute chapters into book/executed/")
     p.add_argument("--only", action="append", metavar="FIGURE_ID", help="only this figure's chapter")
-    _add_run_options(p)
+    _add_run_options(p, stored=True)
     _add_jobs(p)
     p.set_defaults(func=cmd_execute)
     p = sub.add_parser("build", help="execute every chapter, then render the book")
-    _add_run_options(p)
+    _add_run_options(p, stored=True)
     _add_jobs(p)
     p.set_defaults(func=cmd_build)
     sub.add_parser("render", help="scorecard + Jupyter Book from executed chapters").set_defaults(func=cmd_render)

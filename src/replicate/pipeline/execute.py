@@ -144,6 +144,7 @@ class RunOptions:
     progress: bool | None = None      # relay sweep bars to stderr (None: when it is a terminal)
     seed: int | None = None           # recorded in run.json (injected as a parameter by the caller)
     extra: dict = field(default_factory=dict)  # more fields for run.json (figure id, command)
+    manifest: bool = True             # with a cache: record what the run needs (replicate list)
 
 
 @contextlib.contextmanager
@@ -293,7 +294,7 @@ def run_chapter(chapter: str, out_dir: Path, *, root: Path, parameters: dict[str
     name = Path(chapter).name
     scratch = make_scratch(out_dir, name)
     manifest = None
-    if opts.cache is not None and not any(k != "profile" for k in params):
+    if opts.cache is not None and opts.manifest and not any(k != "profile" for k in params):
         # what this chapter needs from the cache (`replicate list --profile P`); only for a run
         # with the chapter's own parameters, which is what the status describes
         manifest = _manifest.start(opts.cache, params.get("profile", "quick"), chapter)
