@@ -1,10 +1,11 @@
 # One-command set-up on a fresh machine with Python >= 3.11:
-#   make book   venv + install + execute every chapter + render the HTML book (_build/html/)
+#   make book   venv + install + execute every chapter (PROFILE=stored) + render the HTML book (_build/html/)
 #   make test   what CI runs (.ci/run), stage by stage with timings
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PROFILE ?= quick
+# stored: the paper profile where results/paper/ holds complete results, quick elsewhere (README)
+PROFILE ?= stored
 # chapters at once, each in its own process with cores/JOBS numba threads (same numbers for any JOBS)
 JOBS ?= 2
 # the sensitivity job's chapters in CI: one per engine driver (ness, evolve/RNW, otoc, exact

@@ -373,6 +373,17 @@ def test_dry_run_reports_the_plan_without_computing(tmp_path, fake_root, capsys,
 
 # --------------------------------------------------------------------------- regress, cache
 
+def test_regress_refuses_ledgers_of_another_profile(capsys, tmp_path):
+    """After a stored or paper build the ledgers are not the quick profile's: one line, not a
+    wall of 'regressions' against the quick baseline."""
+    base = json.loads((ROOT / cli.BASELINE).read_text())
+    claims = [dict(c, profile="paper") for c in base["claims"] if c["chapter"] == "ferrari-fig1"]
+    (tmp_path / "ferrari-fig1.claims.json").write_text(json.dumps(
+        {"chapter": "ferrari-fig1", "profile": "paper", "wall_seconds": 1.0, "claims": claims, "values": []}))
+    code, out, err = _run(["regress", "--ledgers", str(tmp_path)], capsys)
+    assert code == 2 and "not of the quick profile" in err and "ferrari-fig1" in err and not out
+
+
 def test_regress_with_a_missing_ledgers_folder_says_so(capsys, tmp_path):
     code, out, err = _run(["regress", "--ledgers", "/nonexistent"], capsys)
     assert code == 2 and "/nonexistent does not exist" in err and "regression" not in out
@@ -515,6 +526,17 @@ def test_stored_profile_builds_paper_chapters_from_the_store_and_quick_the_rest(
     assert manifest_file.read_bytes() == before
     code, out, err = _run(["execute", "--profile", "stored", "-p", "n=2"], capsys)
     assert code == 2 and "no -p overrides" in err
+    # a result over the store's size budget would be recomputed at the paper's cost: quick then
+    from replicate import cache
+
+    cache.Cache(root / cli.PAPER_STORE).clear()
+    (root / cli.PAPER_STORE / cache.STORE_FILE).write_text('{"max_entry_bytes": 100}')
+    code, out, err = _run(["run", "ribeiro-fig1", "--profile", "paper", "--output", str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    code, out, err = _run(["list", "--profile", "paper"], capsys)
+    assert "3 over the size budget: recomputed" in out.split("ribeiro-fig1")[1].splitlines()[0]
+    code, out, err = _run(["execute", "--profile", "stored", "--only", "ribeiro-fig1"], capsys)
+    assert code == 0 and json.loads(run_json.read_text())["profile"] == "quick"
 
 
 def test_paper_profile_fills_the_committed_store_and_list_reports_it(tmp_path, fake_root, capsys):

@@ -27,13 +27,18 @@ STORED = "stored"  # build profile: paper where the committed store is complete,
 
 def stored_profiles(chapters: list[str], root: Path) -> dict[str, str]:
     """The profile of each chapter in a ``stored`` build: ``paper`` when the committed store's
-    manifest says its paper results are complete (``replicate list --profile paper``), else
-    ``quick``."""
+    manifest says its paper results are complete (``replicate list --profile paper``) and none
+    of them is over the store's size budget (that one would be recomputed at the paper's cost),
+    else ``quick``."""
     from ..cache import manifest
 
     store = root / PAPER_STORE
-    return {ch: "paper" if manifest.status(store, "paper", ch).state == "complete" else "quick"
-            for ch in chapters}
+
+    def ready(ch: str) -> bool:
+        st = manifest.status(store, "paper", ch)
+        return st.state == "complete" and st.oversize == 0
+
+    return {ch: "paper" if ready(ch) else "quick" for ch in chapters}
 
 
 def toc_chapters(root: Path) -> list[str]:

@@ -260,6 +260,12 @@ def cmd_regress(args: argparse.Namespace) -> int:
     if not current.claims:
         raise ValueError(f"no claims ledgers (*.claims.json) in {ledgers}")
     baseline = Path(args.baseline) if args.baseline else root / BASELINE
+    other = sorted({c.chapter for c in current.claims if c.profile != "quick"})
+    if other:  # the baseline holds the quick profile (what CI runs)
+        raise ValueError(f"{len(other)} ledger(s) in {ledgers} are not of the quick profile "
+                         f"({', '.join(other[:4])}{', …' if len(other) > 4 else ''}; e.g. from a "
+                         "stored or paper build): the baseline is the quick profile's, run "
+                         "`replicate execute --profile quick` first")
     overrides = _overrides(ledgers)
     if args.update:
         if overrides:
