@@ -92,9 +92,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                 state, k, n, big = manifest.status(store, args.profile, f.chapter)
                 wall = manifest.wall_seconds(store, args.profile, f.chapter)
                 ran = f", last run {wall:.0f} s" if wall is not None else ""
-                so_far = "" if wall is not None else " listed so far: the run did not finish"
+                listed = "" if wall is not None else " listed so far"
+                unfinished = "" if wall is not None else "; the run did not finish"
                 over = f", {big} over the size budget: recomputed" if big else ""
-                state = f"partial ({k} of {n} entries{over}{so_far})" if state == "partial" else (
+                state = f"partial ({k} of {n} entries{listed}{over}{unfinished})" if state == "partial" else (
                     f"complete ({n} entr{'y' if n == 1 else 'ies'}{over}{ran})" if state == "complete" else state)
             verdict = state
         print(f"{f.id:<{width}}  {chapter:<28}  {verdict:<36}  {f.title}")
