@@ -24,7 +24,6 @@ install it.
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -162,12 +161,9 @@ def mandel_q(n: np.ndarray, n2: np.ndarray, n_floor: float = 1e-12) -> np.ndarra
 
 
 def _solve_at(p: dict, n_max: int, beta: np.ndarray) -> dict[str, Any]:
-    t0 = time.perf_counter()
     a, H, c_ops = _operators(p, n_max, beta)
     rho = _solve_null(H, c_ops)
-    obs = _observables(rho, a, n_max, p["L"])
-    obs["seconds"] = time.perf_counter() - t0
-    return obs
+    return _observables(rho, a, n_max, p["L"])
 
 
 def steady_state(params: Any, *, n_max: int | None = None, frame: str | Sequence[complex] | None = "auto",
@@ -194,7 +190,8 @@ def steady_state(params: Any, *, n_max: int | None = None, frame: str | Sequence
     xarray.Dataset over ``site`` (1..L): ``n`` = ⟨a†a⟩, ``delta_n`` (Mandel Q, Eq. 5),
     ``field`` = ⟨a⟩, ``p_top`` (population of the highest kept Fock level, a truncation
     diagnostic); attrs: the parameters, ``n_max`` used, ``converged``, ``convergence_change``
-    (largest change between the last two cutoffs), ``solve_seconds``, ``frame_re``/``frame_im``.
+    (largest change between the last two cutoffs), ``frame_re``/``frame_im``. No wall time: the
+    Dataset is a pure function of its arguments (the results store records how long it took).
     """
     p = chain_rates(params)
     L = p["L"]
@@ -220,11 +217,10 @@ def steady_state(params: Any, *, n_max: int | None = None, frame: str | Sequence
                              f"(n_max+1)^L = {(int(n_max) + 1) ** L}, above max_dim={max_dim}; "
                              "lower n_max or raise max_dim")
         res = _solve_at(p, int(n_max), beta)
-        return _dataset(p, res, int(n_max), beta, converged=None, change=np.nan,
-                        seconds=res["seconds"])
+        return _dataset(p, res, int(n_max), beta, converged=None, change=np.nan)
     if int(n_start) != n_start or n_start < 1:
         raise ValueError(f"n_start must be an integer >= 1, got {n_start!r}")
-    prev, seconds, cut, change = None, 0.0, int(n_start), np.inf
+    prev, cut, change = None, int(n_start), np.inf
     while True:
         if (cut + 1) ** L > max_dim:
             raise RuntimeError(
@@ -232,28 +228,26 @@ def steady_state(params: Any, *, n_max: int | None = None, frame: str | Sequence
                 f"last cutoff {cut - 1}, last change {change:.3g} > atol={atol}, rtol={rtol}); "
                 "lower the drive, raise max_dim, or loosen the tolerance")
         res = _solve_at(p, cut, beta)
-        seconds += res["seconds"]
         if prev is not None:
             dn = np.abs(res["n"] - prev["n"]) - rtol * np.abs(res["n"])
             dq = np.abs(mandel_q(res["n"], res["n2"]) - mandel_q(prev["n"], prev["n2"]))
             dq -= rtol * np.abs(mandel_q(res["n"], res["n2"]))
             change = float(max(dn.max(), dq.max()))
             if change <= atol:
-                return _dataset(p, res, cut, beta, converged=True, change=change + 0.0,
-                                seconds=seconds)
+                return _dataset(p, res, cut, beta, converged=True, change=change + 0.0)
         prev = res
         if auto_frame:
             beta = res["field"]
         cut += 1
 
 
-def _dataset(p: dict, res: dict, n_max: int, beta: np.ndarray, *, converged, change: float,
-             seconds: float) -> xr.Dataset:
+def _dataset(p: dict, res: dict, n_max: int, beta: np.ndarray, *, converged,
+             change: float) -> xr.Dataset:
     site = np.arange(1, p["L"] + 1)
     attrs = {k: v for k, v in p.items() if k not in ("F_site", "gamma_site")}
     attrs.update(method="exact Lindblad steady state (QuTiP operators, preconditioned GMRES)", n_max=n_max,
                  converged=str(converged), convergence_change=float(change),
-                 solve_seconds=float(seconds), frame_re=beta.real.tolist(),
+                 frame_re=beta.real.tolist(),
                  frame_im=beta.imag.tolist(), version=__version__)
     return xr.Dataset(
         {"n": ("site", res["n"]), "delta_n": ("site", mandel_q(res["n"], res["n2"])),
@@ -286,7 +280,6 @@ def cutoff_ladder(params: Any, cutoffs: Sequence[int], *, frame: Sequence[comple
         ladder = xr.concat([r[var] for r in runs], dim="n_max").assign_coords(n_max=cuts)
         out[f"{var}_ladder"] = ladder
         out[f"{var}_trunc"] = np.abs(ladder.isel(n_max=-1) - ladder.isel(n_max=-2))
-    out.attrs["solve_seconds"] = float(sum(r.attrs["solve_seconds"] for r in runs))
     return out
 
 

@@ -74,3 +74,32 @@ def test_record_checks_each_row_against_exact_with_the_linear_control(runs):
     pull, one, none = ledger.checks["dn-c"]  # U = 0: the TWA is exact, a pull within a few σ
     assert one == 1.0 and none is None and abs(pull) < 5
     assert ledger.values["n-exact-d"] == (pytest.approx(float(ex.n)), None)
+
+
+def test_exact_runs_go_through_the_given_solvers(tmp_path, monkeypatch):
+    """The chapter passes cached solvers (one ladder costs minutes at the paper's cutoffs): the
+    exact and ladder runs must call them, and a cached exact state must equal a fresh one."""
+    from replicate import exact
+    from replicate.sweep import cached
+
+    monkeypatch.setenv("REPLICATE_CACHE", str(tmp_path))
+    seen = []
+
+    def counting(func):
+        store = cached(func)
+
+        def call(*args, **kw):
+            seen.append(func.__name__)
+            return store(*args, **kw)
+        return call
+
+    r = validation.Runs(Delta=2.5, J=2.0, gamma=1.0, n_traj=16, t_relax=2.0, t_avg=2.0, seed=0,
+                        coherent_cutoffs=(3, 4), steady_state=counting(exact.steady_state),
+                        cutoff_ladder=counting(exact.cutoff_ladder))
+    ex = r("exact", 2, 0.1, 0.5)
+    ladder = r("ladder", 2, 0.1, 0.5)
+    assert seen == ["steady_state", "cutoff_ladder"]
+    assert ladder.n_ladder.sizes["n_max"] == 2
+    fresh = exact.steady_state(r.params(2, 0.1, 0.5), atol=r.exact_atol, rtol=r.exact_atol,
+                               max_dim=r.exact_max_dim)
+    assert ex.identical(fresh)  # no wall time in it: a pure function of its arguments

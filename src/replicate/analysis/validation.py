@@ -38,7 +38,9 @@ class Runs:
 
     ``runs(how, L, U, F)`` (and ``Delta=``, ``J=`` to leave the defaults, e.g. J = 0 for one Kerr
     mode) returns the Dataset of that run, computed once. ``ness`` is the TWA driver
-    (:func:`replicate.twa.ness`, or its cached version ``sweep.cached(twa.ness)``)."""
+    (:func:`replicate.twa.ness`, or its cached version ``sweep.cached(twa.ness)``);
+    ``steady_state`` and ``cutoff_ladder`` the exact solvers (:mod:`replicate.exact`, or their
+    cached versions: at the paper's cutoffs one ladder costs minutes)."""
 
     Delta: float
     J: float
@@ -53,6 +55,8 @@ class Runs:
     exact_atol: float = 1e-3
     exact_max_dim: int = 400
     ness: Callable[..., xr.Dataset] = twa.ness
+    steady_state: Callable[..., xr.Dataset] = exact.steady_state
+    cutoff_ladder: Callable[..., xr.Dataset] = exact.cutoff_ladder
     _done: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -78,15 +82,15 @@ class Runs:
         p = self.params(L, U, F, Delta, J)
         if how == "exact":
             with threadpool_limits(1):  # dense algebra on small matrices: BLAS threads only contend
-                return exact.steady_state(p, atol=self.exact_atol, rtol=self.exact_atol,
-                                          max_dim=self.exact_max_dim)
+                return self.steady_state(p, atol=self.exact_atol, rtol=self.exact_atol,
+                                         max_dim=self.exact_max_dim)
         frame = None
         if how in ("coherent", "ladder"):
             v = self("vacuum", L, U, F, Delta, J)
             frame = v.field_re.values + 1j * v.field_im.values
         if how == "ladder":
             with threadpool_limits(1):
-                return exact.cutoff_ladder(p, self.coherent_cutoffs, frame=frame)
+                return self.cutoff_ladder(p, self.coherent_cutoffs, frame=frame)
         return self.ness(p, n_traj=self.n_traj, t_relax=self.t_relax, t_avg=self.t_avg,
                          seed=self.seed + (how == "coherent"), alpha0=frame)
 
