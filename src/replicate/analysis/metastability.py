@@ -393,7 +393,8 @@ def length_scan(runs: dict, *, resolution: float) -> LengthScan:
     exposure = np.array([summ[k].exposure for k in Ls])
     n = np.array([summ[k].n for k in Ls])
     mle = survival.growth_mle(L, events, exposure)
-    c_err = mle.c_err * max(1.0, float(np.sqrt(mle.statistic / max(mle.dof, 1))))
+    # a deviance of −0.0 (a saturated fit, round-off) must not make the inflation NaN
+    c_err = mle.c_err * max(1.0, float(np.sqrt(max(mle.statistic, 0.0) / max(mle.dof, 1))))
     ok = [k for k in Ls if np.isfinite(summ[k].median) and np.isfinite(summ[k].median_high)]
     L_med = np.array(ok, float)
     T_med = np.array([summ[k].median for k in ok])
