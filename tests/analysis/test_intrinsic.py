@@ -71,3 +71,18 @@ def test_statistics_read_as_pairs_and_compare_two_runs():
     value, error = s                                     # unpacks as (values, errors)
     assert s["xi_n"] == (value["xi_n"], error["xi_n"])
     assert s.relative_to(s) == pytest.approx((0.0, np.sqrt(2) * error["xi_n"] / value["xi_n"]))
+
+
+def test_loss_run_keeps_the_wigner_histogram_of_one_site_only():
+    """The reduced run equals twa.ness except that its Wigner histogram is that of one site."""
+    p = ChainParams(L=6, F=2.0, gamma_int=0.1)
+    kw = dict(n_traj=16, t_relax=10.0, t_avg=5.0, seed=3, keep_batches=intrinsic.PROFILE_MOMENTS,
+              wigner_grid=(4.0, 12))
+    full = twa.ness(p, **kw)
+    one = intrinsic.loss_run(p, wigner_site=4, **kw)
+    assert one.wigner.dims == ("re", "im") and one.attrs["wigner_site"] == 4
+    np.testing.assert_array_equal(one.wigner.values, full.wigner.sel(site=4).values)
+    xr.testing.assert_identical(one.drop_vars("wigner"), full.drop_vars("wigner").assign_attrs(wigner_site=4))
+    for bad in (0, 7, 2.5):
+        with pytest.raises(ValueError, match="wigner_site"):
+            intrinsic.loss_run(p, wigner_site=bad, **kw)

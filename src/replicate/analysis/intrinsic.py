@@ -19,6 +19,8 @@ each with a jackknife error over batches of trajectories (one joint resampling p
 The bulk is the chain without ``edges`` boundary sites at each end. :func:`profile_statistics`
 returns them as a :class:`ProfileStatistics` (``s["xi_n"]`` is (value, error));
 :meth:`ProfileStatistics.relative_to` compares two runs (ξ_n(γ_int) ÷ ξ_n(0) − 1).
+:func:`loss_run` is the NESS run of one panel, reduced to what the figure shows (small enough
+for the results store).
 """
 from __future__ import annotations
 
@@ -27,13 +29,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import stats
+import xarray as xr
+
+from .. import stats, twa
 from ..twa import observables as obs
 from ..validate import count
 from .fits import ols
 from .spatial import half_decay_distance
 
-__all__ = ["PROFILE_MOMENTS", "ProfileStatistics", "profile_statistics"]
+__all__ = ["PROFILE_MOMENTS", "ProfileStatistics", "loss_run", "profile_statistics"]
 
 PROFILE_MOMENTS = ("m2", "cos", "sin")
 """Batch moments :func:`profile_statistics` needs (``keep_batches=PROFILE_MOMENTS``)."""
@@ -91,3 +95,19 @@ def profile_statistics(ds, *, edges: tuple[int, int] = (5, 5)) -> ProfileStatist
 
     value, err = stats.jackknife_dataset(ds, stat)
     return ProfileStatistics({k: float(v) for k, v in value.items()}, {k: float(v) for k, v in err.items()})
+
+
+def loss_run(params, *, wigner_site: int, wigner_grid: tuple[float, int], **ness_kwargs) -> xr.Dataset:
+    """:func:`replicate.twa.ness` of ``params`` with its Wigner histogram kept at one site:
+    ``wigner(re, im)`` at ``wigner_site`` (attribute ``wigner_site``) instead of ``wigner(site,
+    re, im)``. SI Fig. 19 shows one site per run, and the histograms of every site of the L = 80
+    chain (60² bins each) are 2.3 MB, over the committed store's budget. Everything else is the
+    Dataset of ``twa.ness(params, wigner_grid=wigner_grid, **ness_kwargs)``."""
+    L = int(params.L)
+    site = count("wigner_site", wigner_site)
+    if site > L:
+        raise ValueError(f"wigner_site must be a site of the chain (1..{L}), got {wigner_site!r}")
+    ds = twa.ness(params, wigner_grid=wigner_grid, **ness_kwargs)
+    out = ds.assign(wigner=ds["wigner"].sel(site=site, drop=True))
+    out.attrs["wigner_site"] = site
+    return out
