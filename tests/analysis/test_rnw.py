@@ -238,3 +238,49 @@ def test_quench_state_falls_back_to_the_rnw_window_without_a_median_onset():
     chaos = ds.assign(alpha=(("time", "site", "traj"), rng.uniform(0.4, 3.6, shape) * np.exp(2j * np.pi * rng.random(shape))))
     q = rnw.quench_state(chaos, classical=True, rnw_from=250.0, transient=(0.1, 0.3), hold=50.0, smooth=0.0)
     assert q.T_med == 250.0                                           # no trajectory locks
+
+
+def _same_state(a, b):
+    np.testing.assert_array_equal(a.onset.T, b.onset.T)
+    from dataclasses import astuple
+
+    np.testing.assert_equal([a.T_med, astuple(a.lam), astuple(a.rnw), astuple(a.tr), a.V_tr, a.V_rnw],
+                            [b.T_med, astuple(b.lam), astuple(b.rnw), astuple(b.tr), b.V_tr, b.V_rnw])  # NaN == NaN
+    assert a.onset.plateau == b.onset.plateau and a.onset.censor_time == b.onset.censor_time
+    for x, y in ((a.early, b.early), (a.phase, b.phase), (a.n_rnw, b.n_rnw), (a.n_tr, b.n_tr)):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+def test_quench_state_round_trips_through_a_dataset_and_the_store(fallback):
+    """The reduced form of Fig. 5's runs: every field back exactly, through the store's encoding,
+    with a resolved wave and with none (λ = ∞, NaN error, no median onset)."""
+    from replicate.cache.entries import decode, encode
+
+    ds, _ = _quench_run(n_traj=16)
+    if fallback:
+        rng = np.random.default_rng(1)
+        shape = ds["alpha"].shape
+        ds = ds.assign(alpha=(("time", "site", "traj"), rng.uniform(0.4, 3.6, shape) * np.exp(2j * np.pi * rng.random(shape))))
+    q = rnw.quench_state(ds, classical=True, rnw_from=250.0, transient=(0.1, 0.3), hold=50.0, smooth=0.0)
+    assert q.lam.resolved != fallback
+    red = q.to_dataset(ds["time"].values, ds["site"].values)
+    stored, _ = decode(encode(red))
+    for back in (rnw.QuenchState.of(red), rnw.QuenchState.of(stored)):
+        _same_state(back, q)
+        assert isinstance(back.lam.resolved, bool) and back.rnw.sites == q.rnw.sites
+
+
+def test_quench_run_is_evolve_then_quench_state():
+    from replicate import twa
+    from replicate.chain import ChainParams
+
+    p = ChainParams(L=14, F=12.0)
+    times = np.arange(0.0, 120.0 + 1e-9, 2.0)
+    kw = dict(rnw_from=80.0, transient=(0.2, 0.5), edges=2, hold=20.0, smooth=4.0, phase_from=3)
+    red = rnw.quench_run(p, n_traj=16, times=times, seed=4, **kw)
+    full = twa.evolve(p, n_traj=16, times=times, seed=4, keep_sites=range(1, 15))
+    _same_state(rnw.QuenchState.of(red), rnw.quench_state(full, classical=False, **kw))
+    np.testing.assert_array_equal(red.n.values, full.n.values)
+    np.testing.assert_array_equal(red.mean_phase.values, full.mean_phase.values)
+    assert red.attrs["L"] == 14 and "alpha" not in red

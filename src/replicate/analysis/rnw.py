@@ -27,6 +27,9 @@ formula for either number; these are our operational definitions:
 :func:`quench_state` applies both to one evolve run of a quench from the vacuum (Fig. 5): the RNW
 onsets, a transient window scaled by the median onset time and the RNW window at the end, the
 wavelength and the bulk density in each, and the circular variance of the phase in both.
+:func:`quench_run` is that run reduced at once (the Dataset of :meth:`QuenchState.to_dataset`
+plus the ensemble n_ℓ(t) and phase for the figure): a few hundred kB where the per-trajectory
+field of every site is ~10² MB at the paper's statistics.
 
 Inputs are arrays with the samples on the last axis, (site, sample), as in
 :mod:`replicate.stats`: per-trajectory values (``alpha`` or ``n_window`` of an evolve run) or a
@@ -36,19 +39,22 @@ block is much longer than the correlation time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import get_type_hints
 
 import numpy as np
+import xarray as xr
 
 from .. import stats
+from ..twa import evolve
 from ..validate import count, positive
 from . import survival
 from .fits import ols
 
-__all__ = ["BulkDensity", "QuenchState", "Wavelength", "bulk_density", "quench_state", "wavelength",
-           "wavenumber"]
+__all__ = ["BulkDensity", "QuenchState", "Wavelength", "bulk_density", "quench_run", "quench_state",
+           "wavelength", "wavenumber"]
 
-N_BATCHES = 32       # as replicate.twa.ness.N_BATCHES (not imported: array analysis needs no engine)
+N_BATCHES = 32       # as replicate.twa.ness.N_BATCHES
 _NEWTON_STEPS = 30
 
 
@@ -261,6 +267,44 @@ class QuenchState:
     n_rnw: tuple[np.ndarray, np.ndarray]
     n_tr: tuple[np.ndarray, np.ndarray]
 
+    def to_dataset(self, times, sites) -> xr.Dataset:
+        """The state as a Dataset over ``time``, ``site`` and ``traj`` (read back by :meth:`of`):
+        the arrays as variables, the scalars of ``lam``, ``rnw``, ``tr`` and ``onset`` as
+        attributes named ``<field>.<name>``."""
+        attrs = {"T_med": self.T_med, "V_tr": list(self.V_tr), "V_rnw": list(self.V_rnw)}
+        for name in ("lam", "rnw", "tr"):
+            for f in fields(getattr(self, name)):
+                value = getattr(getattr(self, name), f.name)
+                attrs[f"{name}.{f.name}"] = list(value) if isinstance(value, tuple) else value
+        attrs.update({f"onset.{k}": float(getattr(self.onset, k))
+                      for k in ("censor_time", "plateau", "tolerance", "window")})
+        attrs["lam.resolved"] = int(self.lam.resolved)
+        data = {"onset_T": ("traj", self.onset.T), "early": ("time", self.early.astype(np.int8)),
+                "phase": ("site", self.phase), "n_rnw": ("site", self.n_rnw[0]),
+                "n_rnw_err": ("site", self.n_rnw[1]), "n_tr": ("site", self.n_tr[0]),
+                "n_tr_err": ("site", self.n_tr[1])}
+        return xr.Dataset(data, coords={"time": np.asarray(times), "site": np.asarray(sites)}, attrs=attrs)
+
+    @classmethod
+    def of(cls, ds: xr.Dataset) -> "QuenchState":
+        """The state written by :meth:`to_dataset` (or read from the results store)."""
+        a = ds.attrs
+
+        def part(kind, prefix):
+            hints = get_type_hints(kind)
+            out = {}
+            for f in fields(kind):
+                v = a[f"{prefix}.{f.name}"]
+                out[f.name] = tuple(int(x) for x in v) if hints[f.name] == tuple[int, int] else hints[f.name](v)
+            return kind(**out)
+
+        onset = survival.Onset(ds["onset_T"].values, *(float(a[f"onset.{k}"]) for k in
+                                                        ("censor_time", "plateau", "tolerance", "window")))
+        return cls(onset, float(a["T_med"]), ds["early"].values.astype(bool), part(Wavelength, "lam"),
+                   part(BulkDensity, "rnw"), part(BulkDensity, "tr"), tuple(float(x) for x in a["V_tr"]),
+                   tuple(float(x) for x in a["V_rnw"]), ds["phase"].values,
+                   (ds["n_rnw"].values, ds["n_rnw_err"].values), (ds["n_tr"].values, ds["n_tr_err"].values))
+
     def __str__(self) -> str:
         return (f"T_med = {self.T_med:.0f}, "
                 f"λ = {self.lam.wavelength:.2f} ± {self.lam.wavelength_err:.2f}, "
@@ -306,3 +350,25 @@ def quench_state(ds, *, classical: bool, rnw_from: float, transient: tuple[float
     return QuenchState(T, float(T_med), early, lam, bulk_density(n[late].mean(0), edges=cut),
                        bulk_density(n[early].mean(0), edges=cut), V["tr"], V["rnw"], phase,
                        profile["rnw"], profile["tr"])
+
+
+def quench_run(params, *, n_traj: int, times, seed: int, rnw_from: float,
+               transient: tuple[float, float], classical: bool = False,
+               initial_noise: bool | None = None, dt: float | None = None, max_halvings: int = 0,
+               edges: int = 5, hold: float = 100.0, smooth: float = 20.0,
+               phase_from: int = 10) -> xr.Dataset:
+    """A quench from the vacuum (``twa.evolve(params, ..., keep_sites=all)``) reduced by
+    :func:`quench_state` at once (arguments as there; ``edges`` on both sides): the Dataset of
+    :meth:`QuenchState.to_dataset` plus the ensemble ``n`` and ``mean_phase`` over (time, site)
+    of the evolve run, and its attributes. Read the state back with :meth:`QuenchState.of`."""
+    L = int(params.L)
+    ds = evolve(params, n_traj=n_traj, times=times, seed=seed, classical=classical,
+                initial_noise=initial_noise, dt=dt, max_halvings=max_halvings,
+                keep_sites=range(1, L + 1))
+    state = quench_state(ds, classical=classical, rnw_from=rnw_from, transient=transient,
+                         edges=edges, hold=hold, smooth=smooth, phase_from=phase_from)
+    out = state.to_dataset(ds["time"].values, ds["site"].values)
+    for name in ("n", "mean_phase"):
+        out[name] = ds[name]
+    out.attrs = {**ds.attrs, **out.attrs}
+    return out
