@@ -176,3 +176,17 @@ def test_once_with_an_argument_without_fingerprint_runs_uncached_with_a_warning(
 def _with_lock(lock):
     with lock:
         return xr.Dataset({"y": ((), 1.0)})
+
+
+def test_a_chunked_quench_is_one_run_in_the_caption(store):
+    """rnw_state.quench pools chunks of trajectories: the caption counts the pooled run (40), not
+    its chunks (16, 16, 8)."""
+    from replicate.analysis import rnw_state
+    from replicate.pipeline import Ledger
+
+    ledger = Ledger("demo", "quick")
+    times = np.arange(0.0, 4.0 + 1e-9, 1.0)
+    rnw_state.quench(ChainParams(L=4, F=2.0), n_traj=40, chunk=16, times=times, windows={"w": (2.0, 4.0)},
+                     centre=2)
+    line = ledger.provenance()
+    assert "(40 trajectories)" in line and "16" not in line.split("replicate")[0]

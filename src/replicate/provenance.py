@@ -7,13 +7,15 @@ with (:func:`replicate.sweep.once`), so that :func:`summary` — shown under eve
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 _RUNS: dict[tuple[str, float, bool], set[int]] = {}
 _STORED = [0]
+_POOLING = [0]
 
 
 def note(attrs: Mapping, *, stored: bool = False) -> None:
@@ -21,10 +23,23 @@ def note(attrs: Mapping, *, stored: bool = False) -> None:
     ``stored``: read from the results store rather than computed now."""
     if stored:
         _STORED[0] += 1
+    elif _POOLING[0]:
+        return
     if "integrator" not in attrs or "dt" not in attrs:  # e.g. a phase-diagram point (dt is a variable)
         return
     key = (str(attrs["integrator"]), float(attrs["dt"]), bool(attrs.get("classical", 0)))
     _RUNS.setdefault(key, set()).add(int(attrs.get("n_traj", 0)))
+
+
+@contextlib.contextmanager
+def pooled() -> Iterator[None]:
+    """Runs started inside are not noted: a caller that pools several engine runs into one (chunks
+    of trajectories) notes the pooled run itself, so that the caption counts its trajectories."""
+    _POOLING[0] += 1
+    try:
+        yield
+    finally:
+        _POOLING[0] -= 1
 
 
 def reset() -> None:

@@ -108,14 +108,47 @@ def test_reduce_evolve_matches_the_engine_and_chunks_concatenate():
     assert np.allclose(prof["n"], ds["n"].values[late].mean(0))
     assert red["samples"].shape == (2, 24, late.sum())
     assert np.array_equal(red["samples"].sel(sample_site=5).values, ds["alpha"].values[late, 4].T)
-    one = rs.quench(p, n_traj=24, times=times, windows=win, centre=3, seed=3)
-    assert np.allclose(one["moments"].values, red["moments"].values)
+    one = rs.quench(p, n_traj=24, times=times, windows=win, centre=3, seed=3)  # 24 batches of one trajectory
+    assert np.allclose(one["moment_sums"].values, red["moments"].values)
     two = rs.quench(p, n_traj=24, times=times, windows=win, centre=3, seed=3, chunk=16)
-    assert two.sizes["traj"] == 24
-    assert np.allclose(two["moments"].values[..., :16], red["moments"].values[..., :16])
-    assert not np.allclose(two["moments"].values[..., 16:], red["moments"].values[..., 16:])
+    assert two.sizes["batch"] == 24 and two.attrs["n_traj"] == 24
+    assert np.allclose(two["moment_sums"].values[..., :16], red["moments"].values[..., :16])
+    assert not np.allclose(two["moment_sums"].values[..., 16:], red["moments"].values[..., 16:])
     with pytest.raises(ValueError, match="keep_sites"):
         rs.reduce_evolve(twa.evolve(p, n_traj=4, times=times[:3], keep_sites=[1]), windows=win, centre=3)
+
+
+def test_batch_reduce_keeps_every_statistic_in_a_fraction_of_the_size():
+    """The stored form of a quench (batch sums, onset times, Wigner histograms) gives the same
+    profiles, onsets and W_ℓ as the per-trajectory form it replaces."""
+    from replicate.analysis.wigner_samples import wigner_histogram
+
+    p = ChainParams(L=8, F=12.0, Delta=2.5, J=2.0, U=0.1, gamma=1.0)
+    times = np.round(np.arange(0.0, 60.0 + 1e-9, 1.0), 9)
+    win = {"late": (30.0, 60.0), "early": (5.0, 10.0)}
+    red = rs.reduce_evolve(twa.evolve(p, n_traj=80, times=times, seed=1, keep_sites=range(1, 9)),
+                           windows=win, centre=4, sample_sites=(3, 6), sample_window="late")
+    small = rs.batch_reduce(red, onset=dict(after=40.0, window=10.0, smooth=2.0), wigner_grid=(6.0, 20))
+    assert small.sizes["batch"] == 32 and int(small.batch_count.sum()) == 80
+    assert not {"moments", "n_last", "samples"} & set(small.data_vars)
+    for w in win:
+        a, b = rs.profiles(red, w), rs.profiles(small, w)
+        for k in a.data_vars:
+            np.testing.assert_allclose(b[k].values, a[k].values, rtol=1e-12, atol=1e-15, err_msg=k)
+    kw = dict(after=40.0, window=10.0, smooth=2.0)
+    full = rs.onsets(red, **kw)
+    kept = rs.onsets(small, **kw)
+    np.testing.assert_array_equal(kept.T, full.T)
+    assert (kept.plateau, kept.censor_time, kept.window) == (full.plateau, full.censor_time, full.window)
+    with pytest.raises(ValueError, match="keeps no n_L"):
+        rs.onsets(small, after=40.0, window=20.0, smooth=2.0)
+    np.testing.assert_array_equal(small.wigner.sel(sample_site=6).values,
+                                  wigner_histogram(red.samples.sel(sample_site=6).values, 6.0, 20))
+    assert small.re.values[0] == pytest.approx(-6.0 + 0.3)
+    with pytest.raises(ValueError, match="keeps 32 batches"):
+        rs.profiles(small, "late", n_batches=16)
+    with pytest.raises(ValueError, match="onset"):
+        rs.batch_reduce(red, onset=dict(window=10.0))
 
 
 def test_signature_table_matches_the_joint_jackknife_and_prints_every_scalar():

@@ -32,7 +32,11 @@ classical solution. The paper defines none of these numbers by a formula; ours a
 :func:`reduce_evolve` turns one ``twa.evolve(..., keep_sites=all)`` run into these window means
 plus n_L(t) per trajectory (for the onsets of :mod:`replicate.analysis.survival`) and raw samples
 at a few sites (for W_ℓ); :func:`quench` runs evolve in chunks of trajectories and reduces each at
-once, so that memory stays bounded at the paper's trajectory counts.
+once, so that memory stays bounded at the paper's trajectory counts, and then
+:func:`batch_reduce` keeps only what the statistics read: the window means summed over the
+batches of the jackknife, the onset times instead of n_L(t) and Wigner histograms instead of the
+raw samples (a few hundred kB instead of ~10² MB at the paper's statistics: the results store
+keeps it). Every function here reads both forms.
 """
 from __future__ import annotations
 
@@ -42,12 +46,13 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .. import stats
+from .. import provenance, stats
 from ..chain import ChainParams
 from ..twa import evolve
 from ..twa import observables as obs
 from ..validate import count
 from . import survival
+from .wigner_samples import wigner_histogram
 from .profile_stats import (bulk, bulk_max, change_across, g1_decay_length, g1_drop, relative_rms,
                             smallest_step, wrapped_rms)
 
@@ -130,30 +135,96 @@ def quench(params: ChainParams, *, n_traj: int, times, windows: Mapping[str, tup
            centre: int, sample_sites: Sequence[int] = (), sample_window: str | None = None,
            chunk: int = 128, seed: int = 0, classical: bool = False,
            initial_noise: bool | None = None, dt: float | None = None,
-           max_halvings: int = 0) -> xr.Dataset:
+           max_halvings: int = 0, n_batches: int = N_BATCHES,
+           onset: Mapping[str, float] | None = None,
+           wigner_grid: tuple[float, int] | None = None) -> xr.Dataset:
     """Quench from the vacuum (``twa.evolve``) reduced by :func:`reduce_evolve`, in chunks of at
     most ``chunk`` trajectories (chunk j with seed ``seed + j · CHUNK_SEED_STRIDE``; a single chunk
-    is exactly ``evolve(params, seed=seed, ...)``). The chunks are concatenated along ``traj``;
-    ``n_sum`` is summed; ``attrs["dt"]`` is the largest step any chunk used and
-    ``attrs["dt_chunks"]`` lists them (a chunk reruns with a halved step when it diverges)."""
+    is exactly ``evolve(params, seed=seed, ...)``), and then by :func:`batch_reduce` with
+    ``n_batches``, ``onset`` and ``wigner_grid``. ``attrs["dt"]`` is the largest step any chunk
+    used and ``attrs["dt_chunks"]`` lists them (a chunk reruns with a halved step when it
+    diverges)."""
     n_traj, chunk = count("n_traj", n_traj), count("chunk", chunk)
     parts, steps = [], []
-    for j, start in enumerate(range(0, n_traj, chunk)):
-        ds = evolve(params, n_traj=min(chunk, n_traj - start), times=times, dt=dt,
-                    seed=seed + j * CHUNK_SEED_STRIDE, classical=classical,
-                    initial_noise=initial_noise, keep_sites=range(1, params.L + 1),
-                    max_halvings=max_halvings)
-        steps.append(float(ds.attrs["dt"]))
-        parts.append(reduce_evolve(ds, windows=windows, centre=centre, sample_sites=sample_sites,
-                                   sample_window=sample_window))
-        del ds
+    with provenance.pooled():  # the caption counts the whole run, not its chunks
+        for j, start in enumerate(range(0, n_traj, chunk)):
+            ds = evolve(params, n_traj=min(chunk, n_traj - start), times=times, dt=dt,
+                        seed=seed + j * CHUNK_SEED_STRIDE, classical=classical,
+                        initial_noise=initial_noise, keep_sites=range(1, params.L + 1),
+                        max_halvings=max_halvings)
+            steps.append(float(ds.attrs["dt"]))
+            parts.append(reduce_evolve(ds, windows=windows, centre=centre, sample_sites=sample_sites,
+                                       sample_window=sample_window))
+            del ds
     per_traj = [v for v in parts[0].data_vars if "traj" in parts[0][v].dims]
     out = xr.concat([p[per_traj] for p in parts], dim="traj")
     out = out.assign_coords(traj=np.arange(out.sizes["traj"]))
     out["n_sum"] = sum(p["n_sum"] for p in parts)
     out.attrs = dict(parts[0].attrs, n_traj=n_traj, seed=seed, chunk=chunk, dt=max(steps),
                      dt_chunks=str(steps))
-    return out
+    provenance.note(out.attrs)
+    return batch_reduce(out, n_batches=n_batches, onset=onset, wigner_grid=wigner_grid)
+
+
+ONSET_KEYS = ("after", "window", "smooth", "tolerance")
+
+
+def batch_reduce(red: xr.Dataset, *, n_batches: int = N_BATCHES,
+                 onset: Mapping[str, float] | None = None,
+                 wigner_grid: tuple[float, int] | None = None) -> xr.Dataset:
+    """The per-trajectory run ``red`` of :func:`reduce_evolve` reduced to what the statistics read.
+
+    - ``moment_sums(window, moment, site, batch)`` and ``batch_count(batch)``: the window means
+      summed over min(``n_batches``, trajectories) contiguous batches of trajectories, the input
+      of every jackknife here (which then uses that many batches);
+    - with ``onset`` (the arguments of :func:`onsets`: ``after`` and optionally ``window``,
+      ``smooth``, ``tolerance``): ``onset_T(traj)``, the onset times, instead of n_L(t) of every
+      trajectory; :func:`onsets` returns them when asked with the same arguments;
+    - with ``wigner_grid`` = (extent, bins): ``wigner(sample_site, re, im)``, the histogram of
+      :func:`replicate.analysis.wigner_samples.wigner_histogram` of each sample site, instead of
+      the raw samples;
+    - ``n_sum`` and the attributes as they are."""
+    nb = count("n_batches", n_batches)
+    sums, counts = stats.batch_sums(red["moments"].values, nb)
+    data = {"moment_sums": (("window", "moment", "site", "batch"), sums),
+            "batch_count": ("batch", counts), "n_sum": red["n_sum"]}
+    coords = {k: red[k].values for k in ("window", "moment", "site", "time")}
+    attrs = dict(red.attrs)
+    if onset is not None:
+        settings = dict(_onset_settings(onset))
+        o = onsets(red, **settings)
+        data["onset_T"] = ("traj", o.T)
+        attrs.update({f"onset.{k}": v for k, v in settings.items()},
+                     **{"onset.plateau": o.plateau, "onset.censor_time": o.censor_time})
+    elif "n_last" in red:
+        data["n_last"] = red["n_last"]
+    if "samples" in red:
+        if wigner_grid is None:
+            data["samples"] = red["samples"]
+            coords["sample_time"] = red["sample_time"].values
+        else:
+            extent, bins = float(wigner_grid[0]), int(wigner_grid[1])
+            W = np.stack([wigner_histogram(red["samples"].sel(sample_site=s).values, extent, bins)
+                          for s in red["sample_site"].values])
+            centres = (np.arange(bins) + 0.5) * (2 * extent / bins) - extent
+            data["wigner"] = (("sample_site", "re", "im"), W)
+            coords.update(re=centres, im=centres)
+            attrs["wigner_extent"] = extent
+        coords["sample_site"] = red["sample_site"].values
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _onset_settings(onset: Mapping[str, float]) -> list[tuple[str, float]]:
+    unknown = set(onset) - set(ONSET_KEYS)
+    if "after" not in onset or unknown:
+        raise ValueError(f"onset must name 'after' and only {ONSET_KEYS}, got {dict(onset)!r}")
+    full = {"window": 100.0, "smooth": 20.0, "tolerance": 0.1, **onset}
+    return [(k, float(full[k])) for k in ONSET_KEYS]
+
+
+def _batches(ds: xr.Dataset) -> int:
+    """The most batches a jackknife of this run can use."""
+    return ds.sizes["batch"] if "moment_sums" in ds else ds.sizes["traj"]
 
 
 def circular_std(V):
@@ -189,8 +260,15 @@ def observables(m: Mapping[str, np.ndarray], classical: bool = False,
 def _run_sums(ds: xr.Dataset, window: str, n_batches: int):
     if window not in ds["window"].values:
         raise ValueError(f"window {window!r} is not in the run (windows: {list(ds['window'].values)})")
-    x = ds["moments"].sel(window=window).transpose("moment", "site", "traj").values
-    sums, counts = stats.batch_sums(x, n_batches)
+    if "moment_sums" in ds:
+        if n_batches != ds.sizes["batch"]:
+            raise ValueError(f"the run keeps {ds.sizes['batch']} batches of trajectories, not {n_batches}: "
+                             "resample it with that many (n_batches) or jointly with runs that keep as many")
+        sums = ds["moment_sums"].sel(window=window).transpose("moment", "site", "batch").values
+        counts = ds["batch_count"].values
+    else:
+        x = ds["moments"].sel(window=window).transpose("moment", "site", "traj").values
+        sums, counts = stats.batch_sums(x, n_batches)
     names = list(ds["moment"].values)
     return {k: sums[i] for i, k in enumerate(names)}, counts.astype(float)
 
@@ -208,7 +286,7 @@ def jackknife_windows(stat: Callable[[list[dict]], Mapping[str, np.ndarray]],
     """
     if not runs:
         raise ValueError("runs must hold at least one (dataset, window) pair")
-    nb = max(1, min([count("n_batches", n_batches)] + [ds.sizes["traj"] for ds, _ in runs]))
+    nb = max(1, min([count("n_batches", n_batches)] + [_batches(ds) for ds, _ in runs]))
     sums = [_run_sums(ds, w, nb) for ds, w in runs]
     meta = [(bool(ds.attrs.get("classical", 0)), int(ds.attrs["centre"])) for ds, _ in runs]
 
@@ -373,7 +451,15 @@ def onsets(ds: xr.Dataset, *, after: float, window: float = 100.0, smooth: float
            tolerance: float = 0.1) -> survival.Onset:
     """Onset times (:func:`survival.onset_times`) of the RNW in every trajectory of a reduced run,
     from n_L(t) (``n_last``): the plateau is the median over trajectories and times t ≥ ``after``
-    (a window where the run is in the RNW), ``window``/``smooth``/``tolerance`` the onset criterion."""
+    (a window where the run is in the RNW), ``window``/``smooth``/``tolerance`` the onset criterion.
+    A run of :func:`batch_reduce` that kept its onset times returns them, for the same arguments."""
+    asked = dict(_onset_settings(dict(after=after, window=window, smooth=smooth, tolerance=tolerance)))
+    if "n_last" not in ds:
+        kept = {k: ds.attrs.get(f"onset.{k}") for k in ONSET_KEYS}
+        if "onset_T" not in ds or kept != asked:
+            raise ValueError(f"the run keeps no n_L(t), only the onsets of {kept}; asked for {asked}")
+        return survival.Onset(ds["onset_T"].values, float(ds.attrs["onset.censor_time"]),
+                              float(ds.attrs["onset.plateau"]), asked["tolerance"], asked["window"])
     times = ds["time"].values
     n = ds["n_last"].values
     plateau = float(np.median(n[times >= after]))
