@@ -264,3 +264,35 @@ def test_histogram_mismatch_is_zero_for_the_samples_own_histogram():
     ness["radial_counts"] = (("site", "batch", "bin"), off)
     assert thermo.histogram_mismatch(samples, ness, [1, 2], u_grid) == 7
     assert thermo.histogram_mismatch(samples, ness, [1], u_grid) == 2
+
+
+def test_site_histograms_give_the_polar_profile_and_mismatch_of_the_samples():
+    """The stored form of SI Figs. 15/17 (polar and radial counts per batch on the fits' annuli):
+    the same polar norms, errors and noise floors as the raw samples, and the same mismatch."""
+    rng = np.random.default_rng(7)
+    ring = _samples(models.gibbs_populations(**RING).P, seed=1, n_traj=96, n_times=20)
+    aniso = np.abs(ring) * np.exp(1j * rng.vonmises(0.0, 1.0, ring.shape))
+    samples = xr.DataArray(np.stack([ring, aniso]), dims=("site", "traj", "time"), coords={"site": [3, 9]})
+    u_grid = (400.0, 200)
+    counts = np.stack([th.from_samples(samples.sel(site=s).values, bins=200, u_max=400.0, n_batches=32).counts
+                       for s in (3, 9)])  # batched as the engine
+    ness = xr.Dataset({"radial_counts": (("site", "batch", "u"), counts)},
+                      coords={"site": [3, 9], "u": (np.arange(200) + 0.5) * 2.0})
+    _, fits = thermo.local_profile(_ness(np.full(2, 40.0), np.full(2, 0.95), [3, 9]),
+                                   ness["radial_counts"], U=0.1, energy_scale=2.5, bins=30)
+    edges = [fits["gibbs", s].u_edges for s in (3, 9)]
+    red = thermo.site_histograms(samples, u_edges=edges, u_grid=u_grid, wigner_sites=[9], n_angles=6)
+    assert red.polar_counts.dtype == np.int32 and red.wigner.sum() == samples.sel(site=9).size
+    a, b = thermo.polar_profile(samples, fits, n_angles=6), thermo.polar_profile(red, fits)
+    for k in ("norm", "norm_err", "noise"):
+        np.testing.assert_allclose(b[k].values, a[k].values, rtol=1e-12, err_msg=k)
+    assert float(a.ratio.sel(model="gibbs", site=9)) > 3 * float(a.ratio.sel(model="gibbs", site=3))
+    assert thermo.histogram_mismatch(red, ness, [3, 9], u_grid) == 0 == thermo.histogram_mismatch(samples, ness, [3, 9], u_grid)
+    ness["radial_counts"][0, 1, 4] += 3
+    assert thermo.histogram_mismatch(red, ness, [3, 9], u_grid) == 3
+    other = {k: thermo.local_profile(_ness(np.full(2, 40.0), np.full(2, 0.95), [3, 9]), ness["radial_counts"],
+                                     U=0.1, energy_scale=2.5, bins=12)[1][k] for k in fits}
+    with pytest.raises(ValueError, match="annuli"):
+        thermo.polar_profile(red, other)
+    with pytest.raises(ValueError, match="one array"):
+        thermo.site_histograms(samples, u_edges=edges[:1], u_grid=u_grid, wigner_sites=[9])

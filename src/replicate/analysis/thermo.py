@@ -17,6 +17,9 @@ sizes (:mod:`.domains`), and the autocorrelation rates (Ferrari et al. 2025, Fig
   noise floor, its median over the symmetric sites and its extremes over models and sites
   (SI Figs. 15, 17); :func:`histogram_mismatch` checks the engine's radial histograms against
   the raw samples.
+* :func:`site_histograms`, :func:`sample_histograms` — the raw samples of a few sites reduced
+  to what those figures read (polar and radial counts per batch, 2-d histograms), small enough
+  for the results store.
 
 The Eq. (47) fit of the autocorrelation C_ℓ(τ) lives in :mod:`replicate.analysis.autocorr`.
 
@@ -33,7 +36,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from .. import stats, thermometry as th
+from .. import stats, thermometry as th, twa
+from ..twa.ness import N_BATCHES as ENGINE_BATCHES
 from ..validate import count, positive
 from .compare import bootstrap, quantized
 from .fits import ols
@@ -92,8 +96,28 @@ def norm_error(h: th.RadialHistogram, p_hat: np.ndarray) -> float:
     return float(np.sqrt((nb - 1) / nb * np.sum((theta - theta.mean()) ** 2)))
 
 
+def polar_counts(samples, u_edges, *, n_angles: int = 8,
+                 n_batches: int = th.histogram.DEFAULT_BATCHES) -> np.ndarray:
+    """Counts (batch, cell) of complex samples (axis 0 = trajectories, batched as
+    :func:`replicate.thermometry.from_samples`) on the cells of :func:`polar_norm`: cell
+    k·``n_angles`` + j is annulus k of ``u_edges`` (in u = |α|²) and sector j of 2π/``n_angles``."""
+    a = np.asarray(samples)
+    n_a = count("n_angles", n_angles)
+    edges = np.asarray(u_edges, dtype=float)
+    u = (np.abs(a) ** 2).reshape(a.shape[0], -1)
+    phi = np.angle(a).reshape(a.shape[0], -1)
+    k = np.searchsorted(edges, u, side="right") - 1
+    j = np.minimum(((phi + np.pi) / (2 * np.pi) * n_a).astype(int), n_a - 1)
+    nb = min(count("n_batches", n_batches), a.shape[0])
+    batch = np.broadcast_to(((np.arange(a.shape[0]) * nb) // a.shape[0])[:, None], u.shape)
+    inside = (k >= 0) & (k < edges.size - 1)
+    cells = (edges.size - 1) * n_a
+    flat = (batch * cells + k * n_a + j)[inside]
+    return np.bincount(flat, minlength=nb * cells).reshape(nb, cells)
+
+
 def polar_norm(samples, result: th.FitResult, *, n_angles: int = 8,
-               n_batches: int = th.histogram.DEFAULT_BATCHES) -> tuple[float, float, float]:
+               n_batches: int = th.histogram.DEFAULT_BATCHES, counts=None) -> tuple[float, float, float]:
     """‖W − W_fit‖₁ on cells (annulus k of ``result``, sector j of 2π/``n_angles``), with its
     jackknife error and its noise floor.
 
@@ -102,21 +126,18 @@ def polar_norm(samples, result: th.FitResult, *, n_angles: int = 8,
     (``n_angles = 1`` is the radial norm of :func:`replicate.thermometry.fit`). Noise floor:
     √(2/π) Σ_kj σ_kj / N, σ²_kj from the scatter of the batches (correlated samples included),
     i.e. the mean norm of pure sampling noise around the model. ``samples``: complex, axis 0 =
-    trajectories (batched as :func:`replicate.thermometry.from_samples`).
+    trajectories (batched as :func:`replicate.thermometry.from_samples`); or ``samples=None``
+    and their ``counts`` of :func:`polar_counts` on ``result.u_edges``.
     """
-    a = np.asarray(samples)
     n_a = count("n_angles", n_angles)
-    u = (np.abs(a) ** 2).reshape(a.shape[0], -1)
-    phi = np.angle(a).reshape(a.shape[0], -1)
-    edges = result.u_edges
-    k = np.searchsorted(edges, u, side="right") - 1
-    j = np.minimum(((phi + np.pi) / (2 * np.pi) * n_a).astype(int), n_a - 1)
-    nb = min(count("n_batches", n_batches), a.shape[0])
-    batch = np.broadcast_to(((np.arange(a.shape[0]) * nb) // a.shape[0])[:, None], u.shape)
-    inside = (k >= 0) & (k < edges.size - 1)
-    cells = (edges.size - 1) * n_a
-    flat = (batch * cells + k * n_a + j)[inside]
-    c = np.bincount(flat, minlength=nb * cells).reshape(nb, cells).astype(float)
+    if counts is None:
+        counts = polar_counts(samples, result.u_edges, n_angles=n_a, n_batches=n_batches)
+    c = np.asarray(counts, dtype=float)
+    cells = (result.u_edges.size - 1) * n_a
+    if c.ndim != 2 or c.shape[1] != cells:
+        raise ValueError(f"counts must be (batch, {cells}) for {result.u_edges.size - 1} annuli × {n_a} "
+                         f"sectors, got shape {c.shape}")
+    nb = c.shape[0]
     q = np.repeat(result.expected / result.expected.sum(), n_a) / n_a
     N = c.sum()
     norm = float(np.abs(c.sum(0) / N - q).sum())
@@ -124,6 +145,67 @@ def polar_norm(samples, result: th.FitResult, *, n_angles: int = 8,
     var = nb / (nb - 1) * np.sum((d - d.mean(0)) ** 2, axis=0)
     noise = float(np.sqrt(2 / np.pi) * np.sqrt(var).sum() / N)
     return norm, norm_error(th.RadialHistogram(np.arange(cells + 1.0), c), q), noise
+
+
+def site_histograms(samples: xr.DataArray, *, u_edges: Sequence, u_grid: tuple[float, int],
+                    wigner_sites: Sequence[int], wigner_bins: int = 40, n_angles: int = 8,
+                    n_batches: int = th.histogram.DEFAULT_BATCHES,
+                    radial_batches: int = ENGINE_BATCHES) -> xr.Dataset:
+    """What SI Figs. 15 and 17 read from the raw samples ``samples`` (site, traj, time), in a
+    few hundred kB instead of the samples (~0.5 GB per chain at paper statistics):
+
+    - ``polar_counts(site, batch, cell)`` (int32): :func:`polar_counts` on ``u_edges[i]``, the
+      annuli of the fits at the i-th site (``fits[model, site].u_edges`` of
+      :func:`local_profile`), zero-padded to the most cells; ``n_annuli(site)`` says how many;
+    - ``radial_counts(site, radial_batch, u)`` (int32): the radial histogram on the engine's
+      ``u_grid`` = (u_max, bins) and batches (``radial_batches``, capped at the trajectories, as
+      :func:`replicate.twa.ness`), for :func:`histogram_mismatch`;
+    - ``wigner(wigner_site, re, im)``: the 2-d histogram (counts, ``wigner_bins`` per axis) of
+      the samples at ``wigner_sites`` on the square ±``wigner_extent(wigner_site)`` that just
+      holds them.
+
+    Attribute ``n_angles``."""
+    sites = [int(x) for x in samples["site"].values]
+    if len(u_edges) != len(sites):
+        raise ValueError(f"u_edges needs one array of annulus edges per site: {len(u_edges)} for {len(sites)} sites")
+    n_a = count("n_angles", n_angles)
+    polar = [polar_counts(samples.sel(site=s).values, e, n_angles=n_a, n_batches=n_batches)
+             for s, e in zip(sites, u_edges)]
+    width = max(c.shape[1] for c in polar)
+    padded = np.stack([np.pad(c, ((0, 0), (0, width - c.shape[1]))) for c in polar]).astype(np.int32)
+    radial = np.stack([th.from_samples(samples.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
+                                       n_batches=radial_batches).counts for s in sites]).astype(np.int32)
+    w_sites = [int(x) for x in wigner_sites]
+    if not set(w_sites) <= set(sites):
+        raise ValueError(f"wigner_sites must be sampled sites {sites}, got {w_sites}")
+    bins = count("wigner_bins", wigner_bins)
+    W, extent = [], []
+    for s in w_sites:
+        a = samples.sel(site=s).values.ravel()
+        e = float(max(np.abs(a.real).max(), np.abs(a.imag).max())) * (1 + 1e-9)
+        h, _, _ = np.histogram2d(a.real, a.imag, bins=bins, range=((-e, e), (-e, e)))
+        W.append(h)
+        extent.append(e)
+    return xr.Dataset(
+        {"polar_counts": (("site", "batch", "cell"), padded),
+         "n_annuli": ("site", np.array([np.size(e) - 1 for e in u_edges])),
+         "radial_counts": (("site", "radial_batch", "u"), radial),
+         "wigner": (("wigner_site", "re", "im"), np.stack(W)),
+         "wigner_extent": ("wigner_site", np.array(extent))},
+        coords={"site": sites, "wigner_site": w_sites,
+                "u": (np.arange(u_grid[1]) + 0.5) * (float(u_grid[0]) / u_grid[1])}, attrs={"n_angles": n_a})
+
+
+def sample_histograms(params, sites: Sequence[int], *, u_edges: Sequence, u_grid: tuple[float, int],
+                      wigner_sites: Sequence[int], wigner_bins: int = 40, n_angles: int = 8,
+                      **run) -> xr.Dataset:
+    """:func:`site_histograms` of :func:`replicate.twa.site_samples` ``(params, sites, **run)``:
+    the samples are made and reduced in one call, so that the results store keeps the reduction."""
+    raw = twa.site_samples(params, sites, **run)
+    out = site_histograms(raw, u_edges=u_edges, u_grid=u_grid, wigner_sites=wigner_sites,
+                          wigner_bins=wigner_bins, n_angles=n_angles)
+    out.attrs.update(raw.attrs)
+    return out
 
 
 def local_profile(ness: xr.Dataset, data, *, U: float, energy_scale: float, sites=None,
@@ -333,31 +415,47 @@ def norm_extreme(ratio: xr.DataArray, ratio_err: xr.DataArray, which: str, *, mo
                    n_resamples=n_resamples, seed=seed)
 
 
-def histogram_mismatch(samples: xr.DataArray, ness: xr.Dataset, sites, u_grid) -> int:
+def histogram_mismatch(data, ness: xr.Dataset, sites, u_grid) -> int:
     """Sum over ``sites`` of |engine radial counts − histogram of the raw samples| (the engine's
-    ``radial_counts`` of ``ness`` against :func:`replicate.thermometry.from_samples` of
-    ``samples.sel(site=s)`` on the same ``u_grid`` = (u_max, bins) and batches): 0 when the engine
-    histograms the very samples it returns."""
+    ``radial_counts`` of ``ness`` against :func:`replicate.thermometry.from_samples` on the same
+    ``u_grid`` = (u_max, bins) and batches): 0 when the engine histograms the very samples it
+    returns. ``data``: the samples (site, traj, time), or their :func:`site_histograms`."""
     total = 0
     for s in sites:
-        h = th.from_samples(samples.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
-                            n_batches=ness.sizes["batch"])
-        total += int(np.abs(h.counts - ness["radial_counts"].sel(site=s).values).sum())
+        if isinstance(data, xr.Dataset):
+            counts = data["radial_counts"].sel(site=s).values.astype(np.int64)
+        else:
+            counts = th.from_samples(data.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
+                                     n_batches=ness.sizes["batch"]).counts
+        total += int(np.abs(counts - ness["radial_counts"].sel(site=s).values).sum())
     return total
 
 
-def polar_profile(samples: xr.DataArray, fitted: Mapping, *, models: Sequence[str] = MODELS,
+def polar_profile(data, fitted: Mapping, *, models: Sequence[str] = MODELS,
                   n_angles: int = 8, n_batches: int = th.histogram.DEFAULT_BATCHES) -> xr.Dataset:
-    """:func:`polar_norm` at every site of ``samples`` (site, traj, time) for the fits
-    ``fitted[(model, site)]`` of :func:`local_profile` (same trajectories): ``ratio`` = norm /
-    noise floor and ``ratio_err`` over (model, site), with ``norm``, ``norm_err``, ``noise``."""
-    sites = [int(s) for s in samples["site"].values]
+    """:func:`polar_norm` at every site of ``data`` for the fits ``fitted[(model, site)]`` of
+    :func:`local_profile` (same trajectories): ``ratio`` = norm / noise floor and ``ratio_err``
+    over (model, site), with ``norm``, ``norm_err``, ``noise``. ``data``: the samples (site,
+    traj, time), or their :func:`site_histograms` made on the annuli of these fits (whose
+    ``n_angles`` is then used)."""
+    reduced = isinstance(data, xr.Dataset)
+    if reduced:
+        n_angles = int(data.attrs["n_angles"])
+    sites = [int(s) for s in data["site"].values]
     out = {k: np.empty((len(models), len(sites))) for k in ("norm", "norm_err", "noise")}
     for i, site in enumerate(sites):
-        x = samples.sel(site=site).values
         for m, model in enumerate(models):
+            r = fitted[model, site]
+            if reduced:
+                annuli = int(data["n_annuli"].sel(site=site))
+                if annuli != r.u_edges.size - 1:
+                    raise ValueError(f"site {site}: the histograms have {annuli} annuli, the {model} fit "
+                                     f"{r.u_edges.size - 1}; make them on the fits' u_edges")
+                x, kw = None, dict(counts=data["polar_counts"].sel(site=site).values[:, :annuli * n_angles])
+            else:
+                x, kw = data.sel(site=site).values, dict(n_batches=n_batches)
             out["norm"][m, i], out["norm_err"][m, i], out["noise"][m, i] = polar_norm(
-                x, fitted[model, site], n_angles=n_angles, n_batches=n_batches)
+                x, r, n_angles=n_angles, **kw)
     ds = xr.Dataset({k: (("model", "site"), v) for k, v in out.items()},
                     coords={"model": list(models), "site": sites}, attrs={"n_angles": n_angles})
     ds["ratio"], ds["ratio_err"] = ds["norm"] / ds["noise"], ds["norm_err"] / ds["noise"]
