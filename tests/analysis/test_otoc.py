@@ -229,3 +229,23 @@ def test_kick_scan_starts_from_the_kick():
     assert np.allclose(ds["tau"].values, oa.tau_grid(2.0, 0.5, 1.0, 1.0))
     kicked, others = oa.initial_condition([ds])
     assert kicked < 1e-9 and others == 0.0
+
+
+def test_kick_scan_keeps_a_few_sites_and_the_kick_everywhere():
+    """The stored form of the RNW scans of Fig. 8: the kept sites equal the full scan's, and the
+    τ = 0 check still sees every site."""
+    from replicate.chain import ChainParams
+
+    p, eps = ChainParams(L=5, F=3.0), (1e-3, 1e-1)
+    kw = dict(n_traj=8, t_relax=5.0, tau_max=2.0, grid=(0.5, 1.0, 1.0), seed=1)
+    full = oa.kick_scan(p, eps, **kw)
+    few = oa.kick_scan(p, eps, keep_sites=[5], **kw)
+    assert list(few.site.values) == [5] and few.D_batch.sizes["site"] == 1
+    xr.testing.assert_identical(few.D_batch, full.D_batch.sel(site=[5]))
+    assert oa.initial_condition([few]) == oa.initial_condition([full])
+    assert oa.saturation(few.sel(eps=1e-1), 5, 1.0) == oa.saturation(full.sel(eps=1e-1), 5, 1.0)
+    broken = few.copy()
+    broken["D_tau0"] = few.D_tau0 + 1e-3 * (few.all_site == 3)
+    assert oa.initial_condition([broken])[1] == pytest.approx(1e-3)  # a non-kicked site seen
+    with pytest.raises(ValueError, match="keep_sites"):
+        oa.kick_scan(p, eps, keep_sites=[6], **kw)

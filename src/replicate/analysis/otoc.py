@@ -18,22 +18,24 @@ batch)`` and ``batch_count(batch)``), or on an ε scan from :func:`replicate.twa
   time D stays below an earlier maximum; ≈ 0 for a monotonic growth, long when D oscillates);
 * :func:`kick_exponent`: D_sat ∝ (1 − cos ε)^κ over the kicks of a scan (κ = 1: linear
   response, the replicas stay together; κ = 0: an ε-independent saturation).
-* :func:`kick_scan` runs an ε scan on the τ grid of :func:`tau_grid`; :func:`initial_condition`
-  checks D at τ = 0 against the kick (D_11(0) = 1 − cos ε, D_1ℓ(0) = 0 elsewhere).
+* :func:`kick_scan` runs an ε scan on the τ grid of :func:`tau_grid` (optionally keeping the
+  curves of a few sites only, and D at τ = 0 at every site: small enough for the results store);
+  :func:`initial_condition` checks D at τ = 0 against the kick (D_11(0) = 1 − cos ε, D_1ℓ(0) = 0
+  elsewhere).
 
 The jackknife recomputes the statistic on the leave-one-batch-out means of D (the estimator of
 :func:`replicate.stats.jackknife`), so thresholds and windows act on every resample alike.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import xarray as xr
 
 from .. import stats
 from .fits import ols
-from ..validate import positive
+from ..validate import count, positive
 
 __all__ = ["tau_grid", "first_crossing", "jackknife", "saturation", "arrival_times", "light_cone",
            "growth_window", "exponential_rate", "rate_ratio", "stall", "growth",
@@ -330,14 +332,26 @@ def kick_exponent(scan: xr.Dataset, site: int, window: float,
 
 
 def kick_scan(params, kicks, *, n_traj: int, t_relax: float, tau_max: float, grid: tuple,
-              seed: int = 0, **kw) -> xr.Dataset:
+              seed: int = 0, keep_sites: Sequence[int] | None = None, **kw) -> xr.Dataset:
     """:func:`replicate.twa.otoc_eps_scan` of the chain ``params`` for the kicks ``kicks``, relaxed
     for ``t_relax`` and sampled on ``tau_grid(tau_max, *grid)`` (``grid`` = (step, fine, coarse)
-    of :func:`tau_grid`); ``kw`` go to the engine (dt, max_halvings)."""
+    of :func:`tau_grid`); ``kw`` go to the engine (dt, max_halvings).
+
+    With ``keep_sites`` every variable over ``site`` is kept at those sites only (the per-batch
+    curves of all sites are ~5 MB per kick at L = 40 and the paper's τ range), and ``D_tau0(eps,
+    all_site)`` keeps D at τ = 0 at every site for :func:`initial_condition`."""
     from .. import twa
 
-    return twa.otoc_eps_scan(params, kicks, n_traj=n_traj, t_relax=t_relax,
-                             times=tau_grid(tau_max, *grid), seed=seed, **kw)
+    ds = twa.otoc_eps_scan(params, kicks, n_traj=n_traj, t_relax=t_relax,
+                           times=tau_grid(tau_max, *grid), seed=seed, **kw)
+    if keep_sites is None:
+        return ds
+    sites = [count("keep_sites", s) for s in keep_sites]
+    if not sites or max(sites) > int(params.L):
+        raise ValueError(f"keep_sites must be sites of the chain (1..{int(params.L)}), got {list(keep_sites)!r}")
+    out = ds.sel(site=sites)
+    out["D_tau0"] = ds["D"].isel(tau=0, drop=True).rename(site="all_site")
+    return out
 
 
 def initial_condition(scans) -> tuple[float, float]:
@@ -346,7 +360,7 @@ def initial_condition(scans) -> tuple[float, float]:
     the second replica is the first with α_1 → α_1 e^{iε}."""
     kicked, others = 0.0, 0.0
     for ds in scans:
-        d = ds["D"].isel(tau=0)
+        d = ds["D_tau0"].rename(all_site="site") if "D_tau0" in ds else ds["D"].isel(tau=0)
         kicked = max(kicked, float(np.abs(d.sel(site=1) / (1 - np.cos(d["eps"])) - 1).max()))
         others = max(others, float(np.abs(d.sel(site=slice(2, None))).max()))
     return kicked, others
