@@ -33,7 +33,7 @@ test:
 	@mkdir -p _build && rm -f _build/stages.log
 	$(STAGE) install $(MAKE) --no-print-directory venv
 	$(STAGE) unit $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile tests
-	$(STAGE) store $(BIN)/replicate cache recompute --cache results/paper --sample 2
+	$(STAGE) store $(BIN)/replicate cache recompute --cache results/paper --sample 4
 	$(STAGE) chapters $(BIN)/replicate execute --profile quick --jobs $(JOBS)
 	$(STAGE) regress $(BIN)/replicate regress
 	$(STAGE) seed $(BIN)/replicate check seed --jobs $(JOBS) --workdir _build/check-seed

@@ -190,3 +190,15 @@ def test_a_chunked_quench_is_one_run_in_the_caption(store):
                      centre=2)
     line = ledger.provenance()
     assert "(40 trajectories)" in line and "16" not in line.split("replicate")[0]
+
+
+def test_recompute_samples_every_kind_of_entry_before_a_second_of_one(store):
+    p = ChainParams(L=3, F=1.5)
+    for n in (2, 3, 4):
+        once(_series, desc="series", n=n)
+    once(twa.ness, desc="ness", params=p, n_traj=16, t_relax=1.0, t_avg=1.0, seed=3)
+    from replicate.cache.recompute import candidates
+
+    order = [h["desc"] for _, _, h in candidates(cache_mod.Cache(store))]
+    assert sorted(order[:2]) == ["ness", "series"] and order[2:] == ["series", "series"]
+    assert {r.desc for r in recompute(cache_mod.Cache(store), sample=2)} == {"ness", "series"}

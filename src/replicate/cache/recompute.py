@@ -27,21 +27,28 @@ class Recomputed:
 
 
 def candidates(cache: Cache) -> list[tuple[float, Path, dict]]:
-    """(stored seconds, path, header) of every current-kernel entry with a call description,
-    cheapest first."""
-    out = []
+    """(stored seconds, path, header) of every current-kernel entry with a call description, in
+    the order :func:`recompute` takes them: the cheapest entry of every function (``desc``),
+    cheapest first, then the second cheapest of each, and so on. A small sample thus covers the
+    exact solvers, the kinetic equations and the TWA drivers, not only the cheapest kind."""
+    by_desc: dict[str, list[tuple[float, Path, dict]]] = {}
     for path in cache.entries():
         try:
             _, header = decode(path.read_bytes())
         except (CorruptEntry, OSError):
             continue
         if header.get("call") and header.get("kernel_version") == KERNEL_VERSION:
-            out.append((float(header.get("seconds", float("inf"))), path, header))
-    return sorted(out, key=lambda c: (c[0], str(c[1])))
+            entry = (float(header.get("seconds", float("inf"))), path, header)
+            by_desc.setdefault(str(header.get("desc", "")), []).append(entry)
+    ranked = []
+    for entries in by_desc.values():
+        entries.sort(key=lambda c: (c[0], str(c[1])))
+        ranked += [(rank, c) for rank, c in enumerate(entries)]
+    return [c for _, c in sorted(ranked, key=lambda rc: (rc[0], rc[1][0], str(rc[1][1])))]
 
 
 def recompute(cache: Cache, sample: int) -> list[Recomputed]:
-    """Recompute the ``sample`` cheapest entries that can be rebuilt; one result per entry."""
+    """Recompute the first ``sample`` entries of :func:`candidates`; one result per entry."""
     if sample < 1:
         raise ValueError(f"sample must be >= 1, got {sample}")
     from ..sweep import _wrap
