@@ -417,6 +417,29 @@ def test_cache_command(tmp_path, capsys, monkeypatch):
     assert code == 2 and "not a replicate cache" in err
 
 
+def test_cache_prune_removes_only_what_no_manifest_lists(tmp_path, capsys, monkeypatch):
+    from replicate import cache
+    from replicate.cache import manifest
+    from replicate.sweep import grid
+
+    root = tmp_path / "store"
+    monkeypatch.setenv(cache.ENV, str(root))
+    grid(_point, {"a": [1, 2, 3]}, progress=False, desc="old")  # a sweep the chapter no longer runs
+    code, _, err = _run(["cache", "prune"], capsys)
+    assert code == 2 and "no chapter manifests" in err  # a user cache: cannot tell, touches nothing
+    monkeypatch.setenv(manifest.ENV, str(manifest.start(root, "paper", "demo/fig")))
+    grid(_point, {"a": [2, 5]}, progress=False, desc="new")
+    monkeypatch.delenv(manifest.ENV)
+    code, out, _ = _run(["cache", "prune"], capsys)
+    assert code == 0 and "2 entries" in out and "--delete removes them" in out
+    assert len(list(cache.Cache(root).entries())) == 4
+    code, out, _ = _run(["cache", "prune", "--delete"], capsys)
+    assert code == 0 and out.count("(deleted)") == 2
+    assert len(list(cache.Cache(root).entries())) == 2
+    code, out, _ = _run(["cache", "prune"], capsys)
+    assert code == 0 and "0 entries" in out  # what is left is what the manifest lists
+
+
 def _point(a):
     import xarray as xr
 

@@ -362,6 +362,23 @@ class Cache:
                 path.unlink(missing_ok=True)
         return good, bad
 
+    def unlisted(self) -> list[Path]:
+        """Entries and size-budget stubs that no chapter manifest (``manifests/*/*.json``) lists:
+        left behind when a chapter changed what it caches. Raises ``ValueError`` for a cache
+        without manifests (a user cache written outside ``replicate run``), where every entry
+        would look unlisted."""
+        manifests = sorted((self.root / "manifests").glob("*/*.json"))
+        if not manifests:
+            raise ValueError(f"{self.root} has no chapter manifests: cannot tell which entries are used")
+        listed = set()
+        for m in manifests:
+            data = json.loads(m.read_text())
+            for sw in data.get("sweeps", []):
+                listed.update((sw["sweep"][:24], point[:32]) for point in sw.get("points", []))
+        base = self.root / FORMAT
+        files = sorted(base.glob("*/*.nc")) + sorted(base.glob("*/*.oversize.json")) if base.is_dir() else []
+        return [f for f in files if (f.parent.name, f.name.split(".")[0]) not in listed]
+
     def clear(self) -> int:
         """Remove every entry; returns how many. Refuses a folder that is not a cache."""
         if not self.root.exists():

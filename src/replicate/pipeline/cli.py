@@ -11,6 +11,7 @@
     replicate check seed|sensitivity [--only ID] [-j N]  CI: a new seed must not regress; U × 1.5 must
     replicate cache info|verify|clear [--cache DIR]  the on-disk cache of sweep points
     replicate cache recompute [--cache DIR] [--sample N]  recompute N entries, require bitwise equality
+    replicate cache prune [--cache DIR] [--delete]   entries no chapter manifest lists (a store)
     replicate bench                                  TWA engine throughput vs the NumPy reference
 
 run, execute and build also take
@@ -338,6 +339,16 @@ def cmd_cache(args: argparse.Namespace) -> int:
               + ("" if args.delete or not bad else " (they are recomputed when needed; "
                  "--delete removes them now)"))
         return 1 if bad and not args.delete else 0
+    if args.action == "prune":
+        unused = c.unlisted()
+        size = sum(f.stat().st_size for f in unused)
+        for f in unused:
+            print(f"unlisted: {f.relative_to(c.root)}" + ("  (deleted)" if args.delete else ""))
+            if args.delete:
+                f.unlink()
+        print(f"cache {c.root}: {len(unused)} entr{'y' if len(unused) == 1 else 'ies'} ({size / 1e6:.2f} MB) "
+              "that no chapter manifest lists" + ("" if args.delete or not unused else "; --delete removes them"))
+        return 0
     if args.action == "recompute":
         from ..cache.recompute import recompute
 
@@ -432,12 +443,14 @@ def parser() -> argparse.ArgumentParser:
     _add_jobs(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("cache", help="the on-disk cache of sweep points")
-    p.add_argument("action", choices=["info", "verify", "clear", "recompute"])
+    p.add_argument("action", choices=["info", "verify", "clear", "recompute", "prune"])
     p.add_argument("--cache", metavar="DIR", help="cache folder (default $REPLICATE_CACHE, else "
                    "~/.cache/replicate)")
-    p.add_argument("--delete", action="store_true", help="verify: remove corrupt entries")
+    p.add_argument("--delete", action="store_true",
+                   help="verify: remove corrupt entries; prune: remove the entries no manifest lists")
     p.add_argument("--sample", type=_positive("--sample"), default=2, metavar="N",
-                   help="recompute: how many entries (the cheapest that record their call; default 2)")
+                   help="recompute: how many entries (the cheapest of each function first, among "
+                        "those that record their call; default 2)")
     p.set_defaults(func=cmd_cache)
     # the benchmark parses its own options, so that no other command imports the engine
     p = sub.add_parser("bench", help="TWA throughput vs the NumPy reference (--help: its options)",
