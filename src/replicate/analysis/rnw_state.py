@@ -279,7 +279,8 @@ def jackknife_windows(stat: Callable[[list[dict]], Mapping[str, np.ndarray]],
     """Value and joint jackknife error of ``stat([observables of run 1, run 2, ...])``.
 
     ``runs`` are (reduced run, window name) pairs; each is cut into the same number of contiguous
-    batches of trajectories, nb = min(``n_batches``, fewest trajectories), and resample i leaves
+    batches of trajectories, nb = min(``n_batches``, fewest trajectories; for a run of
+    :func:`batch_reduce`, its stored batches, which must then equal nb), and resample i leaves
     out batch i of every run at once (module docstring). ``stat`` receives one
     :func:`observables` dict per run (with g1 about the run's ``attrs["centre"]``), vectorised over
     a trailing resample axis, and returns arrays; entries named in ``circular`` are angles.
