@@ -22,3 +22,16 @@ def test_median_with_error_matches_the_scatter_of_medians():
     meds = [np.median(1.0 + 0.1 * rng.standard_normal(41)) for _ in range(4000)]
     m, e = stats.median_with_error(np.ones(41), np.full(41, 0.1))
     assert m == 1.0 and e == pytest.approx(np.std(meds), rel=0.05)
+
+
+@pytest.mark.parametrize("n, nb", [(128, 32), (1000, 32), (7, 3), (5, 8)])
+def test_batch_index_is_the_partition_of_batch_sums(n, nb):
+    """Histograms of samples (thermometry.from_samples, thermo.polar_counts) batch trajectories as
+    the engine does: at n = 1000, nb = 32 the old floor(t·nb/n) put trajectory 31 in batch 0,
+    the engine in batch 1, and the paper run's engine check saw 433026 differing counts."""
+    from replicate import stats
+
+    idx = stats.batch_index(n, nb)
+    sums, counts = stats.batch_sums(np.arange(n, dtype=float)[None, :], nb)
+    assert np.array_equal(np.bincount(idx), counts)
+    assert np.array_equal(np.bincount(idx, weights=np.arange(n)), sums[0])

@@ -14,6 +14,13 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+def batch_index(n: int, n_batches: int) -> np.ndarray:
+    """Batch (0..nb−1) of each of ``n`` samples in the contiguous batches of :func:`batch_sums`
+    (n_batches capped at n): the one partition every histogram and sum of the package uses."""
+    nb = max(1, min(int(n_batches), int(n)))
+    return np.repeat(np.arange(nb), np.diff(np.append((np.arange(nb) * n) // nb, n)))
+
+
 def batch_sums(values: np.ndarray, n_batches: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum ``values`` (..., n) over contiguous batches along the last axis.
 

@@ -109,7 +109,7 @@ def polar_counts(samples, u_edges, *, n_angles: int = 8,
     k = np.searchsorted(edges, u, side="right") - 1
     j = np.minimum(((phi + np.pi) / (2 * np.pi) * n_a).astype(int), n_a - 1)
     nb = min(count("n_batches", n_batches), a.shape[0])
-    batch = np.broadcast_to(((np.arange(a.shape[0]) * nb) // a.shape[0])[:, None], u.shape)
+    batch = np.broadcast_to(stats.batch_index(a.shape[0], nb)[:, None], u.shape)
     inside = (k >= 0) & (k < edges.size - 1)
     cells = (edges.size - 1) * n_a
     flat = (batch * cells + k * n_a + j)[inside]

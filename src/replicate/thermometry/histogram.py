@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import stats
 from ..validate import count, finite_array, positive
 
 DEFAULT_BINS = 50
@@ -99,7 +100,7 @@ def from_samples(samples, *, bins: int | np.ndarray = DEFAULT_BINS, u_max: float
         edges = np.asarray(bins, dtype=float)
     n_traj = u.shape[0]
     nb = min(count("n_batches", n_batches), n_traj)
-    batch_of_traj = (np.arange(n_traj) * nb) // n_traj
+    batch_of_traj = stats.batch_index(n_traj, nb)  # the engine's batches (replicate.stats.batch_sums)
     k = np.searchsorted(edges, u, side="right") - 1
     inside = (k >= 0) & (k < edges.size - 1)
     b = np.broadcast_to(batch_of_traj[:, None], u.shape)[inside]
