@@ -74,3 +74,12 @@ def test_length_scan_scales_the_relaxation_and_reuses_runs(monkeypatch):
     assert kw20["t_relax"] == 100.0 and kw80["t_relax"] == pytest.approx(400.0)     # (80/40)² × 100
     assert kw20["seed"] == 23 and kw80["seed"] == 83
     assert kw80["keep_batches"] and kw80["max_halvings"] == 2 and kw80["n_traj"] == 16 and kw80["t_avg"] == 50.0
+
+
+def test_length_scan_calls_the_engine_it_is_given():
+    from replicate.chain import ChainParams
+
+    seen = []
+    out = domains.length_scan(ChainParams(L=10, F=6.0), (10, 20), n_traj=4, t_relax=1.0, t_avg=1.0,
+                              engine=lambda params, **kw: seen.append(params.L) or xr.Dataset(attrs={"L": params.L}))
+    assert seen == [10, 20] and out[20].attrs["L"] == 20

@@ -1,23 +1,10 @@
 """The runs and claims of Fig. 7 (replicate.analysis.metastability_study): which quenches are made
 with which seeds, which stop early, and what reaches the ledger."""
 import pytest
+from fake_ledger import FakeLedger
 
 from replicate.analysis import metastability, metastability_study
 from replicate.chain import ChainParams
-
-
-class FakeLedger:
-    def __init__(self):
-        self.checks, self.values, self.skipped = {}, {}, []
-
-    def check(self, key, measured, error=None, *, control=None, note=""):
-        self.checks[key] = (measured, error, control)
-
-    def value(self, key, what, value, error=None):
-        self.values[key] = (value, error)
-
-    def skip(self, key, note=""):
-        self.skipped.append(key)
 
 
 def chain(L, F):

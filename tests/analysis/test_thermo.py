@@ -42,7 +42,7 @@ def test_basis_cache_is_exact():
 def test_coarsen_keeps_counts_and_fits():
     samples = _samples(models.gibbs_populations(**BELL).P, seed=2)
     fine = th.from_samples(samples, bins=800, u_max=400.0)
-    h = thermo.coarsen(fine, 50)
+    h = th.coarsen(fine, 50)
     assert h.u_edges.size - 1 <= 50 and h.pooled.sum() == fine.pooled.sum()
     assert np.all(np.isin(h.u_edges, fine.u_edges)) and h.u_edges[-1] > np.abs(samples).max() ** 2
     direct = th.from_samples(samples, bins=h.u_edges)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -61,21 +61,24 @@ def domain_scaling(sizes: Mapping[int, tuple[Mapping[str, float], Mapping[str, f
 
 
 def length_scan(params, lengths, *, n_traj: int, t_relax: float, t_avg: float, seed: int = 0,
-                reuse: Mapping[int, xr.Dataset] | None = None, **kw) -> dict:
+                reuse: Mapping[int, xr.Dataset] | None = None, engine: Callable | None = None, **kw) -> dict:
     """``{L': NESS run}`` of the chain ``params`` at every length L' of ``lengths`` (Fig. 4(e)):
     :func:`replicate.twa.ness` with ``keep_batches=True`` (for :func:`domain_sizes`), relaxed for
     ``t_relax``·max(1, (L'/L)²) with L = ``params.L`` (the filling of a longer chain is diffusive,
     its time grows as L'²; shorter chains keep ``t_relax``), seed ``seed`` + L'. A length in
-    ``reuse`` takes that run instead (e.g. the main run at L); ``kw`` go to the engine."""
+    ``reuse`` takes that run instead (e.g. the main run at L); ``kw`` go to the engine.
+    ``engine``: the function called in place of ``twa.ness`` (e.g. ``cached(twa.ness)``, to keep
+    the runs in the results store)."""
     from .. import twa
 
+    engine = twa.ness if engine is None else engine
     reuse = reuse or {}
     out = {}
     for Lx in lengths:
         if Lx in reuse:
             out[Lx] = reuse[Lx]
             continue
-        out[Lx] = twa.ness(params.with_(L=Lx), n_traj=n_traj, t_avg=t_avg, keep_batches=True,
+        out[Lx] = engine(params.with_(L=Lx), n_traj=n_traj, t_avg=t_avg, keep_batches=True,
                            t_relax=t_relax * max(1.0, (Lx / params.L) ** 2), seed=seed + Lx, **kw)
     return out
 

@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 from .. import stats, thermometry as th, twa
+from . import annuli
 from ..twa.ness import N_BATCHES as ENGINE_BATCHES
 from ..validate import count, positive
 from .compare import bootstrap, quantized
@@ -54,32 +55,9 @@ _PARAMETERS = {  # Dataset variable -> (model, FitResult parameter)
 
 
 def _site_data(data, site: int):
+    if isinstance(data, xr.Dataset):
+        return annuli.histogram(data, site)
     return data.sel(site=site) if hasattr(data, "dims") else data[site]
-
-
-def coarsen(h: th.RadialHistogram, bins: int) -> th.RadialHistogram:
-    """``h`` cut after its last non-empty bin and with consecutive bins merged (an integer
-    factor) so that at most ``bins`` remain: one fine engine grid serves every site, each fitted
-    on ~``bins`` annuli spanning its own range of |α|². Counts are only summed, never split."""
-    bins = count("bins", bins)
-    filled = np.flatnonzero(h.pooled > 0)
-    if filled.size == 0:
-        raise ValueError("the histogram is empty")
-    top = int(filled[-1]) + 1
-    f = -(-top // bins)
-    n_new = -(-top // f)
-    pad = n_new * f - top
-    c = h.counts[:, :top]
-    if pad and top + pad <= h.counts.shape[1]:
-        c = h.counts[:, : top + pad]
-    elif pad:
-        c = np.pad(c, ((0, 0), (0, pad)))
-    edges = h.u_edges[: c.shape[1] + 1][::f] if c.shape[1] + 1 <= h.u_edges.size else None
-    if edges is None or edges.size != n_new + 1:
-        w = np.diff(h.u_edges)
-        ext = np.append(h.u_edges, h.u_edges[-1] + np.cumsum(np.full(pad, w[-1])))
-        edges = ext[: n_new * f + 1][::f]
-    return th.RadialHistogram(edges, c.reshape(c.shape[0], n_new, f).sum(axis=2))
 
 
 def norm_error(h: th.RadialHistogram, p_hat: np.ndarray) -> float:
@@ -208,7 +186,7 @@ def sample_histograms(params, sites: Sequence[int], *, u_edges: Sequence, u_grid
     return out
 
 
-def local_profile(ness: xr.Dataset, data, *, U: float, energy_scale: float, sites=None,
+def local_profile(ness: xr.Dataset, data=None, *, U: float, energy_scale: float, sites=None,
                   models: Sequence[str] = MODELS, bins: int = th.histogram.DEFAULT_BINS,
                   n_batches: int = th.histogram.DEFAULT_BATCHES) -> tuple[xr.Dataset, dict]:
     """Fits, entropy and equipartition temperature of every site in ``sites`` (default: all).
@@ -216,7 +194,9 @@ def local_profile(ness: xr.Dataset, data, *, U: float, energy_scale: float, site
     Parameters
     ----------
     ness : Dataset of :func:`replicate.twa.ness` (``n``, ``p2``, ``circular_variance`` with errors)
-    data : radial counts (site, batch, u) or complex samples (site, traj, time) of the same run
+    data : radial counts (site, batch, u) or complex samples (site, traj, time) of the same run;
+        default: the histograms of ``ness`` itself, a full run or its
+        :func:`replicate.analysis.annuli.reduce` (then made with the same ``bins``)
     U : Kerr U of the Gibbs ansatz (the simulation's, notes §3.1)
     energy_scale : ε of T^eq = ε⟨p̂²⟩ (a guess, notes §2.9)
 
@@ -237,10 +217,13 @@ def local_profile(ness: xr.Dataset, data, *, U: float, energy_scale: float, site
     for k in ("norm", "norm_err", "norm_noise", "p_value"):
         out[k] = np.full(shape, np.nan)
     flags = {k: np.zeros(shape, bool) for k in ("converged", "at_bound")}
+    data = ness if data is None else data
+    if isinstance(data, xr.Dataset) and data.attrs.get("annuli_bins", bins) != bins:
+        raise ValueError(f"the histograms were reduced to {data.attrs['annuli_bins']} annuli per site; "
+                         f"fit them with bins={data.attrs['annuli_bins']}, not {bins}")
     fits, s, s_err = {}, np.empty(len(sites)), np.empty(len(sites))
     for i, site in enumerate(sites):
-        h = th.as_histogram(_site_data(data, site), bins=bins, n_batches=n_batches)
-        h = coarsen(h, bins) if h.u_edges.size - 1 > bins else h
+        h = annuli.fit_histogram(th.as_histogram(_site_data(data, site), bins=bins, n_batches=n_batches), bins)
         s[i], s_err[i] = th.local_entropy(h)
         for m, model in enumerate(models):
             r = fits[model, site] = th.fit(h, model, U=U)
@@ -419,7 +402,9 @@ def histogram_mismatch(data, ness: xr.Dataset, sites, u_grid) -> int:
     """Sum over ``sites`` of |engine radial counts − histogram of the raw samples| (the engine's
     ``radial_counts`` of ``ness`` against :func:`replicate.thermometry.from_samples` on the same
     ``u_grid`` = (u_max, bins) and batches): 0 when the engine histograms the very samples it
-    returns. ``data``: the samples (site, traj, time), or their :func:`site_histograms`."""
+    returns. ``data``: the samples (site, traj, time), or their :func:`site_histograms`;
+    ``ness``: a full run, or its :func:`replicate.analysis.annuli.reduce` with fine counts at
+    ``sites``."""
     total = 0
     for s in sites:
         if isinstance(data, xr.Dataset):
@@ -427,7 +412,7 @@ def histogram_mismatch(data, ness: xr.Dataset, sites, u_grid) -> int:
         else:
             counts = th.from_samples(data.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
                                      n_batches=ness.sizes["batch"]).counts
-        total += int(np.abs(counts - ness["radial_counts"].sel(site=s).values).sum())
+        total += int(np.abs(counts - annuli.engine_counts(ness, s).astype(np.int64)).sum())
     return total
 
 

@@ -16,7 +16,7 @@ SI Figs. 15–17):
 - :mod:`.lindblad` — the impurity Lindbladians in QuTiP (checks).
 """
 from .fitting import FitResult, fit, populations_at
-from .histogram import RadialHistogram, as_histogram, from_samples, from_xarray
+from .histogram import RadialHistogram, as_histogram, coarsen, from_samples, from_xarray
 from .models import (
     MODELS,
     PARAMETERS,
@@ -57,6 +57,7 @@ __all__ = [
     "annulus_mean_wigner",
     "annulus_probabilities",
     "as_histogram",
+    "coarsen",
     "detailed_balance_mu_over_T",
     "detailed_balance_ratio",
     "entropy",

@@ -134,6 +134,31 @@ def from_xarray(counts) -> RadialHistogram:
     return RadialHistogram(edges, c)
 
 
+def coarsen(h: RadialHistogram, bins: int) -> RadialHistogram:
+    """``h`` cut after its last non-empty bin and with consecutive bins merged (an integer
+    factor) so that at most ``bins`` remain: one fine engine grid serves every site, each fitted
+    on ~``bins`` annuli spanning its own range of |α|². Counts are only summed, never split."""
+    bins = count("bins", bins)
+    filled = np.flatnonzero(h.pooled > 0)
+    if filled.size == 0:
+        raise ValueError("the histogram is empty")
+    top = int(filled[-1]) + 1
+    f = -(-top // bins)
+    n_new = -(-top // f)
+    pad = n_new * f - top
+    c = h.counts[:, :top]
+    if pad and top + pad <= h.counts.shape[1]:
+        c = h.counts[:, : top + pad]
+    elif pad:
+        c = np.pad(c, ((0, 0), (0, pad)))
+    edges = h.u_edges[: c.shape[1] + 1][::f] if c.shape[1] + 1 <= h.u_edges.size else None
+    if edges is None or edges.size != n_new + 1:
+        w = np.diff(h.u_edges)
+        ext = np.append(h.u_edges, h.u_edges[-1] + np.cumsum(np.full(pad, w[-1])))
+        edges = ext[: n_new * f + 1][::f]
+    return RadialHistogram(edges, c.reshape(c.shape[0], n_new, f).sum(axis=2))
+
+
 def is_samples(data) -> bool:
     """True for complex Wigner samples (an array or an xarray ``DataArray`` of complex dtype)."""
     if isinstance(data, (RadialHistogram, tuple)):
