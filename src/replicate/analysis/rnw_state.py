@@ -50,7 +50,7 @@ from .. import provenance, stats
 from ..chain import ChainParams
 from ..twa import evolve
 from ..twa import observables as obs
-from ..validate import count
+from ..validate import count, grid_edges
 from . import survival
 from .wigner_samples import wigner_histogram
 from .profile_stats import (bulk, bulk_max, change_across, g1_decay_length, g1_drop, relative_rms,
@@ -167,6 +167,8 @@ def quench(params: ChainParams, *, n_traj: int, times, windows: Mapping[str, tup
 
 
 ONSET_KEYS = ("after", "window", "smooth", "tolerance")
+ONSET_DEFAULTS = {"window": 100.0, "smooth": 20.0, "tolerance": 0.1}
+"""The onset criterion of :func:`onsets` where a caller names only ``after``."""
 
 
 def batch_reduce(red: xr.Dataset, *, n_batches: int = N_BATCHES,
@@ -203,10 +205,11 @@ def batch_reduce(red: xr.Dataset, *, n_batches: int = N_BATCHES,
             data["samples"] = red["samples"]
             coords["sample_time"] = red["sample_time"].values
         else:
-            extent, bins = float(wigner_grid[0]), int(wigner_grid[1])
+            edges = grid_edges("wigner_grid", wigner_grid)
+            extent, bins = float(edges[-1]), edges.size - 1
             W = np.stack([wigner_histogram(red["samples"].sel(sample_site=s).values, extent, bins)
                           for s in red["sample_site"].values])
-            centres = (np.arange(bins) + 0.5) * (2 * extent / bins) - extent
+            centres = 0.5 * (edges[1:] + edges[:-1])   # as the engine's histograms (twa.ness)
             data["wigner"] = (("sample_site", "re", "im"), W)
             coords.update(re=centres, im=centres)
             attrs["wigner_extent"] = extent
@@ -218,7 +221,7 @@ def _onset_settings(onset: Mapping[str, float]) -> list[tuple[str, float]]:
     unknown = set(onset) - set(ONSET_KEYS)
     if "after" not in onset or unknown:
         raise ValueError(f"onset must name 'after' and only {ONSET_KEYS}, got {dict(onset)!r}")
-    full = {"window": 100.0, "smooth": 20.0, "tolerance": 0.1, **onset}
+    full = {**ONSET_DEFAULTS, **onset}
     return [(k, float(full[k])) for k in ONSET_KEYS]
 
 
@@ -448,8 +451,8 @@ def bulk_drift(ds: xr.Dataset, first: str, second: str, *, key: str = "circular_
     return float(value["d"]), float(error["d"])
 
 
-def onsets(ds: xr.Dataset, *, after: float, window: float = 100.0, smooth: float = 20.0,
-           tolerance: float = 0.1) -> survival.Onset:
+def onsets(ds: xr.Dataset, *, after: float, window: float = ONSET_DEFAULTS["window"],
+           smooth: float = ONSET_DEFAULTS["smooth"], tolerance: float = ONSET_DEFAULTS["tolerance"]) -> survival.Onset:
     """Onset times (:func:`survival.onset_times`) of the RNW in every trajectory of a reduced run,
     from n_L(t) (``n_last``): the plateau is the median over trajectories and times t ≥ ``after``
     (a window where the run is in the RNW), ``window``/``smooth``/``tolerance`` the onset criterion.

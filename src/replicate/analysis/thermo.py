@@ -38,6 +38,7 @@ import xarray as xr
 
 from .. import stats, thermometry as th, twa
 from . import annuli
+from ..twa.kernels.sample import radial_edges
 from ..twa.ness import N_BATCHES as ENGINE_BATCHES
 from ..validate import count, positive
 from .compare import bootstrap, quantized
@@ -147,11 +148,12 @@ def site_histograms(samples: xr.DataArray, *, u_edges: Sequence, u_grid: tuple[f
     if len(u_edges) != len(sites):
         raise ValueError(f"u_edges needs one array of annulus edges per site: {len(u_edges)} for {len(sites)} sites")
     n_a = count("n_angles", n_angles)
+    u_edges_engine = radial_edges("u_grid", u_grid)   # the engine's radial grid (twa.ness)
     polar = [polar_counts(samples.sel(site=s).values, e, n_angles=n_a, n_batches=n_batches)
              for s, e in zip(sites, u_edges)]
     width = max(c.shape[1] for c in polar)
     padded = np.stack([np.pad(c, ((0, 0), (0, width - c.shape[1]))) for c in polar]).astype(np.int32)
-    radial = np.stack([th.from_samples(samples.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
+    radial = np.stack([th.from_samples(samples.sel(site=s).values, bins=u_edges_engine,
                                        n_batches=radial_batches).counts for s in sites]).astype(np.int32)
     w_sites = [int(x) for x in wigner_sites]
     if not set(w_sites) <= set(sites):
@@ -171,7 +173,7 @@ def site_histograms(samples: xr.DataArray, *, u_edges: Sequence, u_grid: tuple[f
          "wigner": (("wigner_site", "re", "im"), np.stack(W)),
          "wigner_extent": ("wigner_site", np.array(extent))},
         coords={"site": sites, "wigner_site": w_sites,
-                "u": (np.arange(u_grid[1]) + 0.5) * (float(u_grid[0]) / u_grid[1])}, attrs={"n_angles": n_a})
+                "u": 0.5 * (u_edges_engine[1:] + u_edges_engine[:-1])}, attrs={"n_angles": n_a})
 
 
 def sample_histograms(params, sites: Sequence[int], *, u_edges: Sequence, u_grid: tuple[float, int],
@@ -410,7 +412,7 @@ def histogram_mismatch(data, ness: xr.Dataset, sites, u_grid) -> int:
         if isinstance(data, xr.Dataset):
             counts = data["radial_counts"].sel(site=s).values.astype(np.int64)
         else:
-            counts = th.from_samples(data.sel(site=s).values, bins=u_grid[1], u_max=u_grid[0],
+            counts = th.from_samples(data.sel(site=s).values, bins=radial_edges("u_grid", u_grid),
                                      n_batches=ness.sizes["batch"]).counts
         total += int(np.abs(counts - annuli.engine_counts(ness, s).astype(np.int64)).sum())
     return total
