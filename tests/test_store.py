@@ -123,6 +123,15 @@ def test_recompute_is_bitwise_and_catches_drift(store, monkeypatch):
             changed, seconds=0.0, call=header["call"])
     bad = [r for r in recompute(c, sample=5) if not r.equal]
     assert len(bad) == 1 and "'n' differs" in bad[0].detail
+    # a few epsilons of the array's scale (another CPU's vector math) pass as rounding, not more
+    for shift, status in ((3, "rounding"), (40, "different")):
+        nudged = ref.copy(deep=True)
+        scale = max(1.0, float(np.abs(nudged["n"].values).max()))
+        nudged["n"].values[0] += shift * np.finfo(float).eps * scale
+        c.store(header["sweep"], header["point_key"], {"params": p, "n_traj": 16, "t_relax": 1.0, "t_avg": 1.0, "seed": 3},
+                nudged, seconds=0.0, call=header["call"])
+        r = next(r for r in recompute(c, sample=5) if r.path == path)
+        assert r.status == status and r.equal == (status == "rounding"), r.detail
     with pytest.raises(ValueError, match="sample"):
         recompute(c, sample=0)
 

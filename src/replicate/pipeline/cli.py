@@ -357,7 +357,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
             raise ValueError(f"cache {c.root}: no current entry can be recomputed (none records "
                              "its call, or all are from an older kernel version)")
         for r in results:
-            print(f"{'equal' if r.equal else 'DIFFERENT'}  {r.desc or '-'}  ({r.seconds:.1f} s now, "
+            print(f"{r.status if r.equal else 'DIFFERENT'}  {r.desc or '-'}  ({r.seconds:.1f} s now, "
                   f"{r.stored_seconds:.1f} s stored)  {r.path.relative_to(c.root)}"
                   + (f": {r.detail}" if r.detail else ""))
         bad = sum(not r.equal for r in results)
