@@ -407,13 +407,12 @@ def histogram_mismatch(data, ness: xr.Dataset, sites, u_grid) -> int:
     returns. ``data``: the samples (site, traj, time), or their :func:`site_histograms`;
     ``ness``: a full run, or its :func:`replicate.analysis.annuli.reduce` with fine counts at
     ``sites``."""
-    total = 0
+    total, edges = 0, radial_edges("u_grid", u_grid)
     for s in sites:
         if isinstance(data, xr.Dataset):
             counts = data["radial_counts"].sel(site=s).values.astype(np.int64)
         else:
-            counts = th.from_samples(data.sel(site=s).values, bins=radial_edges("u_grid", u_grid),
-                                     n_batches=ness.sizes["batch"]).counts
+            counts = th.from_samples(data.sel(site=s).values, bins=edges, n_batches=ness.sizes["batch"]).counts
         total += int(np.abs(counts - annuli.engine_counts(ness, s).astype(np.int64)).sum())
     return total
 
