@@ -85,3 +85,31 @@ def test_probe_counts_divisions():
     assert done >= 64_000 and 0 <= wrong <= done
     with pytest.raises(ValueError, match="seconds"):
         simd.vector_division_faults(float("nan"))
+
+
+def test_the_replicate_command_restarts_itself_under_the_guard(monkeypatch):
+    calls = []
+    monkeypatch.setattr(simd.os, "execvpe", lambda *a: calls.append(a))
+    for k in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NPY_DISABLE_CPU_FEATURES"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv(simd.VARIABLE, "native")
+    simd.restart_guarded("replicate.pipeline.cli", ["list"])
+    assert calls == []
+    monkeypatch.setenv(simd.VARIABLE, "128")
+    simd.restart_guarded("replicate.pipeline.cli", ["list"])
+    (exe, args, env), = calls
+    assert args[1:] == ["-m", "replicate.pipeline.cli", "list"]
+    assert env["NUMBA_CPU_FEATURES"].endswith(simd.PREFER_128) and env[simd.VARIABLE] == "128"
+    monkeypatch.setenv("NUMBA_CPU_NAME", env["NUMBA_CPU_NAME"])   # already guarded: no restart
+    monkeypatch.setenv("NUMBA_CPU_FEATURES", env["NUMBA_CPU_FEATURES"])
+    monkeypatch.setenv("NPY_DISABLE_CPU_FEATURES", env.get("NPY_DISABLE_CPU_FEATURES", ""))
+    simd.restart_guarded("replicate.pipeline.cli", ["list"])
+    assert len(calls) == 1
+
+
+def test_a_bad_mode_is_a_one_line_error_of_the_replicate_command(monkeypatch, capsys):
+    from replicate.pipeline import cli
+
+    monkeypatch.setenv(simd.VARIABLE, "wide")
+    assert cli.main(["list"]) == 2
+    assert simd.VARIABLE in capsys.readouterr().err

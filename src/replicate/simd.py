@@ -18,7 +18,7 @@ third lane does not exist:
 
 Both must be set before NumPy and numba are imported, hence an environment for a new process
 (``python -m replicate.simd -- COMMAND``; the Makefile runs every stage of ``make book`` and
-``make test`` so). IEEE arithmetic is elementwise, and our kernels do not reassociate
+``make test`` so; the ``replicate`` command restarts itself so under ``REPLICATE_SIMD=128``). IEEE arithmetic is elementwise, and our kernels do not reassociate
 (no ``fastmath``), so the numbers are bit for bit those of 256-bit code; NumPy's own vectorised
 transcendental functions may differ in the last bits, which ``cache recompute`` reports as
 ``rounding``. The cost, measured on that machine: the Heun engine runs at ~0.65 of its 256-bit
@@ -67,6 +67,18 @@ def mode(environ: Mapping[str, str] | None = None) -> str:
     if value not in CHOICES:
         raise ValueError(f"{VARIABLE} must be one of {', '.join(CHOICES)}, got {value!r}")
     return value
+
+
+def restart_guarded(module: str, argv: Sequence[str]) -> None:
+    """Under ``REPLICATE_SIMD=128``, restart this process as ``python -m module argv`` with the
+    guard's environment if it lacks it (NumPy and numba read it only at import); else return.
+    The ``replicate`` command calls it, so ``REPLICATE_SIMD=128 replicate run …`` is guarded."""
+    if mode() != "128":
+        return
+    extra = guarded_environment()
+    if extra:
+        sys.stdout.flush()
+        os.execvpe(sys.executable, [sys.executable, "-m", module, *argv], {**os.environ, **extra})
 
 
 def vector_division_faults(seconds: float = 2.0, *, size: int = 1024) -> tuple[int, int]:

@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from .. import simd
 from . import catalogue, regress, scorecard
 from .build import PAPER_STORE, STORED
 from .dryrun import dry_run_chapter, print_plan
@@ -470,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     from .execute import _terminate_cleanly
 
     try:
+        simd.restart_guarded("replicate.pipeline.cli", argv)  # REPLICATE_SIMD=128 (README)
         with _terminate_cleanly():  # SIGTERM unwinds like Ctrl-C: kernels, clusters, temp files
             return args.func(args)
     except (ValueError, RuntimeError, OSError) as exc:
